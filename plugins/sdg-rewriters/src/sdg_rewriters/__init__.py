@@ -1,0 +1,1 @@
+"""sdg rewriter ``difficulty``: moves samples into the learnable band."""

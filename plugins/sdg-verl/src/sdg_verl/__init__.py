@@ -1,0 +1,1 @@
+"""sdg trainer ``verl``: SFT and GRPO hand-off."""

@@ -1,0 +1,1 @@
+"""sdg voters ``exact``, ``semantic`` and ``llm_judge``, and answer comparison."""

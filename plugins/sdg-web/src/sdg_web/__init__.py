@@ -1,0 +1,1 @@
+"""sdg task ``web``: samples made from public Hugging Face datasets."""

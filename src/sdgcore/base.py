@@ -1,0 +1,179 @@
+"""Abstract base classes for each kind of plugin component.
+
+Every implementation class carries a stable :attr:`Component.name` (what ``type:`` selects in a
+config) and an attrs :attr:`Component.Config` class (what the rest of that config section is
+structured into). The core instantiates a component as ``cls(config)``.
+"""
+
+from __future__ import annotations
+
+import abc
+from collections.abc import AsyncIterator, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
+
+import attrs
+
+from sdgcore.errors import NotBuiltError
+
+if TYPE_CHECKING:
+    from sdgcore.context import RunContext
+    from sdgcore.records import Direction, Sample
+
+Status = Literal["ready", "planned"]
+
+
+@attrs.frozen
+class NoConfig:
+    """The config of a component that takes no options."""
+
+
+class Component:
+    """What every component shares.
+
+    :cvar name: the stable name a config selects it by; lower case, ``[a-z][a-z0-9_]*``.
+    :cvar kind: set by each kind's base class (``"task"``, ``"voter"``, ...).
+    :cvar Config: the attrs class its config section is structured into.
+    :cvar status: ``"ready"``, or ``"planned"`` for a component that is registered so that
+        configs naming it validate, but is not built yet: selecting it for a run fails clearly.
+    :cvar summary: one line for ``sdg plugins``; defaults to the docstring's first line.
+    """
+
+    name: ClassVar[str]
+    kind: ClassVar[str]
+    Config: ClassVar[type] = NoConfig
+    status: ClassVar[Status] = "ready"
+    summary: ClassVar[str] = ""
+
+    def __init__(self, config: Any) -> None:
+        self.config = config
+
+    @classmethod
+    def describe(cls) -> str:
+        """The one-line summary shown by ``sdg plugins``."""
+        if cls.summary:
+            return cls.summary
+        doc = (cls.__doc__ or "").strip()
+        return doc.splitlines()[0] if doc else ""
+
+    @classmethod
+    def ensure_built(cls, path: str, origin: str) -> None:
+        """Raise :class:`NotBuiltError` if this component is only planned.
+
+        :param path: the config key that selected it, for the message.
+        :param origin: the distribution that registered it.
+        """
+        if cls.status == "planned":
+            raise NotBuiltError(
+                f"{path}: {cls.kind} {cls.name!r} from {origin} is not built yet",
+                hint=f"`sdg plugins` shows what is built; choose another {cls.kind} for now",
+            )
+
+
+class Task(Component, abc.ABC):
+    """Makes candidate samples: prepare once, then generate as many as the pipeline takes."""
+
+    kind = "task"
+
+    async def prepare(self, ctx: RunContext) -> None:  # noqa: B027 - optional hook
+        """Gather material once per run (parse documents, probe datasets, read seeds).
+
+        Called before :meth:`generate`. Must be safe to call again on resume: reuse what is
+        already in ``ctx.run_dir``.
+        """
+
+    @abc.abstractmethod
+    def generate(self, ctx: RunContext) -> AsyncIterator[Sample]:
+        """Yield candidate samples, one at a time, for as long as the pipeline iterates.
+
+        The pipeline stops iterating (and closes the iterator) once it has enough; a task that
+        runs out of material simply returns.
+        """
+
+
+@attrs.frozen
+class Passage:
+    """A unit of retrievable text: ``id`` is stable, ``meta`` keeps its lineage."""
+
+    id: str
+    text: str
+    meta: Mapping[str, Any] = attrs.field(factory=dict)
+
+
+@attrs.frozen
+class Hit:
+    """A passage found by a retriever, with its score (higher is better)."""
+
+    passage: Passage
+    score: float
+
+
+class Retriever(Component, abc.ABC):
+    """Finds passages for a query."""
+
+    kind = "retriever"
+
+    @abc.abstractmethod
+    def build(self, ctx: RunContext, passages: Sequence[Passage]) -> None:
+        """Index ``passages`` (or load the index already in ``ctx.run_dir``)."""
+
+    @abc.abstractmethod
+    def search(self, query: str, k: int) -> list[Hit]:
+        """Return at most ``k`` hits for ``query``, best first."""
+
+
+class Voter(Component, abc.ABC):
+    """Labels a sample: the teacher answers it several times and the majority wins."""
+
+    kind = "voter"
+
+    @abc.abstractmethod
+    async def label(self, ctx: RunContext, sample: Sample) -> Sample:
+        """Return ``sample`` with ``votes``, ``answer``, ``reference`` and ``agreement`` set,
+        or with ``dropped`` set to the reason it could not be labelled. Never raises for a
+        sample that merely could not be labelled."""
+
+
+class Rewriter(Component, abc.ABC):
+    """Rewrites a sample that is too easy or too hard for the student."""
+
+    kind = "rewriter"
+
+    @abc.abstractmethod
+    async def rewrite(self, ctx: RunContext, sample: Sample, direction: Direction) -> Sample | None:
+        """Return a new sample (``parent_id`` = ``sample.id``, ``direction`` set), or None
+        when no rewrite could be made."""
+
+
+class Trainer(Component, abc.ABC):
+    """Hands exported datasets to a training framework."""
+
+    kind = "trainer"
+
+    @abc.abstractmethod
+    def export(self, ctx: RunContext, datasets: Mapping[str, Path], out: Path) -> Path:
+        """Write the trainer's own format of ``datasets`` (category -> JSONL file) under
+        ``out`` and return the path a training run reads."""
+
+    def train(self, ctx: RunContext, data: Path) -> None:
+        """Run training on ``data`` (what :meth:`export` returned)."""
+        raise NotImplementedError(f"trainer {self.name!r} exports only")
+
+
+class Backend(Component, abc.ABC):
+    """Reaches a model. One instance serves one configured endpoint."""
+
+    kind = "backend"
+
+    @abc.abstractmethod
+    async def chat(self, messages: Sequence[Mapping[str, Any]], **params: Any) -> Any:
+        """Send one chat request and return the backend's reply."""
+
+    async def aclose(self) -> None:  # noqa: B027 - optional hook
+        """Release connections, models and memory; called when the run ends."""
+
+
+KINDS: dict[str, type[Component]] = {
+    cls.kind: cls for cls in (Task, Retriever, Voter, Rewriter, Trainer, Backend)
+}
+"""Each kind's name mapped to its base class, in registration-hook order."""

@@ -1,0 +1,145 @@
+"""The built-in commands: run, validate, plugins, init."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from importlib import resources
+from pathlib import Path
+
+import click
+import yaml
+from rich.table import Table
+
+from sdgcore.cli.app import cli, manager_from
+from sdgcore.cli.output import stdout, warn
+from sdgcore.config import RunConfig, dump_config, fingerprint, load_config
+from sdgcore.config.values import Selected
+from sdgcore.errors import SdgError
+
+config_arg = click.argument("config", type=click.Path(path_type=Path, dir_okay=False))
+set_opt = click.option(
+    "--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE",
+    help="Override a config value, e.g. --set target.learnable=50 (repeatable).",
+)
+
+
+def _selections(config: RunConfig) -> list[tuple[str, Selected]]:
+    found: list[tuple[str, Selected]] = [("task", config.task)]
+    found += [(f"models.{role}", sel) for role, sel in config.models.items()]
+    for section in ("voter", "rewrite", "train"):
+        sel = getattr(config, section)
+        if sel is not None:
+            found.append((section, sel))
+    return found
+
+
+@cli.command()
+@config_arg
+@set_opt
+@click.option("--fresh", is_flag=True, help="Discard an existing run directory and start anew.")
+@click.pass_context
+def run(ctx: click.Context, config: Path, overrides: tuple[str, ...], fresh: bool) -> None:
+    """Run the pipeline described by CONFIG.
+
+    An existing run directory of the same config is resumed; one of another config is refused
+    unless --fresh is given.
+    """
+    from sdgcore import pipeline
+    from sdgcore.store import RunDir
+
+    manager = manager_from(ctx)
+    cfg = load_config(config, manager.registry, overrides=overrides)
+    cfg.task.component.ensure_built("task.type", cfg.task.origin)
+    resolved = dump_config(cfg, manager.registry)
+    versions = {p.distribution: p.version for p in manager.plugins if p.state == "loaded"}
+    rundir = RunDir.open(cfg.run.dir, resolved=resolved, fingerprint=fingerprint(resolved),
+                         versions=versions, fresh=fresh)
+    result = asyncio.run(pipeline.run(cfg, rundir.path))
+    out = stdout()
+    table = Table(title=f"sdg run: {result.run_dir}")
+    table.add_column("output")
+    table.add_column("samples", justify="right")
+    for name, count in result.counts.items():
+        table.add_row(str(result.run_dir / name), str(count))
+    out.print(table)
+    out.print("time: " + ", ".join(f"{k} {v:.2f}s" for k, v in result.seconds.items()))
+    if result.pending:
+        warn(f"stages not built yet, so not run: {', '.join(result.pending)}")
+
+
+@cli.command()
+@config_arg
+@set_opt
+@click.option("--show", is_flag=True, help="Print the resolved config (secrets masked).")
+@click.pass_context
+def validate(ctx: click.Context, config: Path, overrides: tuple[str, ...], show: bool) -> None:
+    """Check CONFIG without running anything; exit 2 naming each wrong key."""
+    manager = manager_from(ctx)
+    cfg = load_config(config, manager.registry, overrides=overrides,
+                      on_missing_env=lambda path, msg: warn(f"{path}: {msg}; `sdg run` needs it"))
+    out = stdout()
+    table = Table(title=f"{config}: valid")
+    for col in ("section", "choice", "from", "status"):
+        table.add_column(col)
+    for path, sel in _selections(cfg):
+        status = "ready" if sel.component.status == "ready" else "not built yet"
+        table.add_row(path, sel.name, sel.origin, status)
+    out.print(table)
+    for path, sel in _selections(cfg):
+        if sel.component.status != "ready":
+            warn(f"{path}: {sel.kind} {sel.name!r} is not built yet; `sdg run` cannot use it")
+    if show:
+        out.print(yaml.safe_dump(dump_config(cfg, manager.registry), sort_keys=False), end="")
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables.")
+@click.pass_context
+def plugins(ctx: click.Context, as_json: bool) -> None:
+    """List installed plugins and the components they register."""
+    manager = manager_from(ctx)
+    entries = manager.registry.entries()
+    if as_json:
+        data = {
+            "plugins": [
+                {"name": p.name, "distribution": p.distribution, "version": p.version,
+                 "state": p.state, "error": p.error}
+                for p in manager.plugins
+            ],
+            "components": [
+                {"name": e.name, "kind": e.kind, "distribution": e.origin,
+                 "version": e.version, "status": e.cls.status}
+                for e in entries
+            ],
+        }
+        click.echo(json.dumps(data, indent=2))
+        return
+    out = stdout()
+    table = Table(title="components")
+    for col in ("name", "kind", "distribution", "version", "status", "summary"):
+        table.add_column(col)
+    for e in entries:
+        status = "ready" if e.cls.status == "ready" else "[yellow]not built yet[/]"
+        table.add_row(e.name, e.kind, e.origin, e.version or "-", status, e.cls.describe())
+    out.print(table)
+    table = Table(title="plugin packages")
+    for col in ("plugin", "distribution", "version", "state"):
+        table.add_column(col)
+    for p in manager.plugins:
+        state = p.state if p.state != "failed" else f"[red]failed[/]: {p.error}"
+        table.add_row(p.name, p.distribution, p.version or "-", state)
+    out.print(table)
+
+
+@cli.command()
+@click.argument("path", type=click.Path(path_type=Path, dir_okay=False), default="sdg.yaml")
+@click.option("--force", is_flag=True, help="Overwrite PATH if it exists.")
+def init(path: Path, force: bool) -> None:
+    """Write a commented starter config to PATH (default: sdg.yaml)."""
+    if path.exists() and not force:
+        raise SdgError(f"{path} exists", hint="use --force to overwrite it, or name another path")
+    text = resources.files("sdgcore.cli").joinpath("starter.yaml").read_text(encoding="utf-8")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    stdout().print(f"wrote {path}; check it with: sdg validate {path}")

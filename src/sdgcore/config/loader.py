@@ -1,0 +1,186 @@
+"""Reading a config: YAML, ``--set`` overrides, ``${VAR}`` interpolation, then structuring.
+
+Every problem is gathered and raised at once as a :class:`~sdgcore.errors.ConfigError`,
+each with its key path, before any work starts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import cattrs
+import yaml
+
+from sdgcore.config.converter import make_converter
+from sdgcore.config.problems import Problem, collect_problems, join
+from sdgcore.config.schema import DEFAULTS, RunConfig
+from sdgcore.config.values import Interpolated
+from sdgcore.errors import ConfigError
+from sdgcore.models.config import ROLES, default_endpoint
+from sdgcore.plugins.registry import Registry
+
+_VAR = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
+
+
+def read_yaml(path: Path) -> dict[str, Any]:
+    """The mapping in a YAML file, or a :class:`ConfigError` saying why there is none."""
+    source = str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError([("", f"file not found: {path}")], source=source) from None
+    except IsADirectoryError:
+        raise ConfigError([("", f"{path} is a directory, not a config file")],
+                          source=source) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError([("", f"cannot read {path}: {exc}")], source=source) from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError([("", f"not valid YAML: {where}{problem}")], source=source) from None
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigError([("", "the file must hold a mapping of sections (task:, models:, ...)")],
+                          source=source)
+    return data
+
+
+def apply_overrides(data: dict[str, Any], overrides: Iterable[str]) -> list[Problem]:
+    """Apply ``a.b.c=value`` overrides in place; ``value`` is read as YAML (``3`` is a number).
+
+    :return: problems with malformed overrides.
+    """
+    problems: list[Problem] = []
+    for item in overrides:
+        key, sep, raw = item.partition("=")
+        parts = key.strip().split(".")
+        if not sep or not all(parts):
+            problems.append(("", f"--set {item!r}: expected KEY.PATH=VALUE"))
+            continue
+        try:
+            value = yaml.safe_load(raw) if raw.strip() else ""
+        except yaml.YAMLError:
+            value = raw
+        node = data
+        for i, part in enumerate(parts[:-1]):
+            nxt = node.setdefault(part, {})
+            if not isinstance(nxt, dict):
+                problems.append((".".join(parts[: i + 1]), f"--set {key}: is not a mapping"))
+                break
+            node = nxt
+        else:
+            node[parts[-1]] = value
+    return problems
+
+
+def interpolate(data: Any, env: Mapping[str, str], path: str = "") -> tuple[Any, list[Problem]]:
+    """Replace ``${VAR}`` (or ``${VAR:-default}``) in every string; ``$$`` is a literal ``$``.
+
+    A variable that is not set (and has no default) is left as written and reported.
+
+    :return: the new data and problems for variables that are not set.
+    """
+    problems: list[Problem] = []
+    if isinstance(data, dict):
+        out = {}
+        for k, v in data.items():
+            out[k], found = interpolate(v, env, join(path, k))
+            problems += found
+        return out, problems
+    if isinstance(data, list):
+        items = []
+        for i, v in enumerate(data):
+            item, found = interpolate(v, env, join(path, i))
+            items.append(item)
+            problems += found
+        return items, problems
+    if not isinstance(data, str) or "$" not in data:
+        return data, problems
+
+    def substitute(match: re.Match[str]) -> str:
+        if match.group(0) == "$$":
+            return "$"
+        name, default = match.group(1), match.group(2)
+        if name in env:
+            return env[name]
+        if default is not None:
+            return default
+        problems.append((path, f"environment variable {name} is not set"))
+        return match.group(0)
+
+    value = _VAR.sub(substitute, data)
+    return (Interpolated(value, data) if value != data else value), problems
+
+
+def structure(data: dict[str, Any], registry: Registry, *, source: str | None = None) -> RunConfig:
+    """Structure plain config data into a :class:`RunConfig`, filling defaults.
+
+    Plugin sections left out get their default choice where it is installed; every role in
+    :data:`~sdgcore.models.config.ROLES` without an endpoint gets the embedded default.
+    """
+    data = dict(data)
+    for section, default in DEFAULTS.items():
+        if section not in data and registry.get(_kind(section), default["type"]) is not None:
+            data[section] = dict(default)
+    models = data.get("models")
+    if models is None or isinstance(models, dict):
+        data["models"] = {**{r: default_endpoint() for r in ROLES}, **(models or {})}
+    try:
+        return make_converter(registry).structure(data, RunConfig)
+    except cattrs.BaseValidationError as exc:
+        raise ConfigError(collect_problems(exc), source=source,
+                          hint="`sdg validate CONFIG` checks a config; docs/config.md lists keys") \
+            from None
+
+
+def load_config(
+    path: Path | str,
+    registry: Registry,
+    *,
+    overrides: Iterable[str] = (),
+    env: Mapping[str, str] | None = None,
+    on_missing_env: Callable[[str, str], None] | None = None,
+) -> RunConfig:
+    """Read, override, interpolate and structure the config at ``path``.
+
+    :param on_missing_env: called with ``(key path, message)`` for each variable that is not
+        set, instead of counting it as a problem (``sdg validate`` warns; ``sdg run`` fails).
+    :raises ConfigError: with every problem found, each naming its key path.
+    """
+    path = Path(path)
+    data = read_yaml(path)
+    problems = apply_overrides(data, overrides)
+    data, missing = interpolate(data, os.environ if env is None else env)
+    if on_missing_env is None:
+        problems += missing
+    else:
+        for where, msg in missing:
+            on_missing_env(where, msg)
+    if problems:
+        raise ConfigError(problems, source=str(path))
+    return structure(data, registry, source=str(path))
+
+
+def dump_config(config: RunConfig, registry: Registry) -> dict[str, Any]:
+    """The resolved config as plain data, secrets replaced by their ``${VAR}`` reference."""
+    return make_converter(registry).unstructure(config)
+
+
+def fingerprint(resolved: Mapping[str, Any]) -> str:
+    """A hash of a resolved config, to tell a resume under the same config from another."""
+    blob = json.dumps(resolved, sort_keys=True, default=str, separators=(",", ":"))
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:16]
+
+
+def _kind(section: str) -> str:
+    return {"voter": "voter", "rewrite": "rewriter"}[section]

@@ -1,0 +1,132 @@
+"""The shape of a run config: the top-level sections and the core's own settings.
+
+Plugin sections (``task``, ``voter``, ``rewrite``, ``train``, each endpoint under ``models``)
+are :class:`~sdgcore.config.values.Selected` values whose fields come from the chosen plugin's
+``Config`` class; everything else is defined here. ``docs/config.md`` documents every key.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+import attrs
+
+from sdgcore.config.values import Selected, TaskChoice, TrainerChoice, VoterChoice
+from sdgcore.models.config import ROLES, BackendChoice
+
+_ge0 = attrs.validators.ge(0)
+_unit = [attrs.validators.ge(0.0), attrs.validators.le(1.0)]
+
+
+@attrs.frozen
+class RunSection:
+    """``run:``: where the run lives and what makes it repeatable.
+
+    :param dir: the run directory (results, checkpoints, the request cache).
+    :param seed: the seed for every random choice sdg makes.
+    """
+
+    dir: Path = Path("runs/sdg")
+    seed: int = 0
+
+
+@attrs.frozen
+class SolveSection:
+    """``solve:``: how the student is scored.
+
+    :param n: attempts per sample; ``pass_rate = correct / n``.
+    :param comparator: how an attempt is compared with the label.
+    :param gate: first screen each sample with one greedy attempt before the full ``n``.
+    :param temperature: the student's sampling temperature for the ``n`` attempts.
+    """
+
+    n: int = attrs.field(default=8, validator=attrs.validators.ge(1))
+    comparator: str = "exact"
+    gate: bool = False
+    temperature: float = 0.7
+
+
+@attrs.frozen
+class RewriteCommon:
+    """``rewrite:`` keys that do not depend on the rewriter.
+
+    :param max_rounds: rewrite rounds per sample; 0 turns rewriting off.
+    """
+
+    max_rounds: int = attrs.field(default=2, validator=_ge0)
+
+
+class RewriteChoice(Selected):
+    """``rewrite:``: the rewriter that moves samples into the learnable band."""
+
+    kind = "rewriter"
+    Common = RewriteCommon
+
+
+@attrs.frozen
+class CategorizeSection:
+    """``categorize:``: ``too_hard`` at pass rate <= ``low``, ``too_easy`` at >= ``high``."""
+
+    low: float = attrs.field(default=0.0, validator=_unit)
+    high: float = attrs.field(default=1.0, validator=_unit)
+
+    def __attrs_post_init__(self) -> None:
+        if self.low >= self.high:
+            raise ValueError(f"low ({self.low}) must be below high ({self.high})")
+
+
+@attrs.frozen
+class TargetSection:
+    """``target:``: how many learnable samples the run aims for."""
+
+    learnable: int = attrs.field(default=100, validator=attrs.validators.ge(1))
+
+
+@attrs.frozen
+class BudgetSection:
+    """``budget:``: the run stops topping up when any of these is spent (None: no limit)."""
+
+    requests: int | None = None
+    tokens: int | None = None
+    rounds: int | None = None
+
+
+@attrs.frozen
+class ExportSection:
+    """``export:``: the formats written for each category."""
+
+    formats: tuple[Literal["jsonl", "parquet", "hf"], ...] = ("jsonl",)
+
+
+@attrs.frozen
+class RunConfig:
+    """A whole run. Only ``task`` is required; every other section has defaults."""
+
+    task: TaskChoice
+    models: dict[str, BackendChoice] = attrs.field(factory=dict)
+    voter: VoterChoice | None = None
+    solve: SolveSection = SolveSection()
+    rewrite: RewriteChoice | None = None
+    categorize: CategorizeSection = CategorizeSection()
+    target: TargetSection = TargetSection()
+    budget: BudgetSection = BudgetSection()
+    export: ExportSection = ExportSection()
+    train: TrainerChoice | None = None
+    run: RunSection = RunSection()
+
+    def endpoint(self, role: str) -> BackendChoice:
+        """The endpoint serving ``role`` (``teacher``, ``student``, ``judge`` or a task's own)."""
+        try:
+            return self.models[role]
+        except KeyError:
+            raise KeyError(f"no model endpoint for role {role!r}") from None
+
+
+DEFAULTS = {
+    "voter": {"type": "exact"},
+    "rewrite": {"type": "difficulty"},
+}
+"""Plugin sections a config may leave out, and what they default to."""
+
+__all__ = ["DEFAULTS", "ROLES", "RunConfig"]

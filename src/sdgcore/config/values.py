@@ -1,0 +1,94 @@
+"""Value types that configs are made of: secrets and plugin selections."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import attrs
+
+
+class Interpolated(str):
+    """A string whose value came from ``${VAR}`` interpolation; keeps its template."""
+
+    template: str
+
+    def __new__(cls, value: str, template: str) -> Interpolated:
+        obj = super().__new__(cls, value)
+        obj.template = template
+        return obj
+
+
+@attrs.frozen(repr=False)
+class Secret:
+    """A value that must never reach a file or a log, such as an API key.
+
+    ``str()`` and ``repr()`` mask it; :meth:`get` returns it. Written back into a resolved
+    config, it becomes the ``${VAR}`` reference it was read from, or ``"***"`` if it was typed
+    into the file literally.
+    """
+
+    value: str = attrs.field(eq=False)
+    template: str | None = None
+
+    def get(self) -> str:
+        """The secret itself."""
+        return self.value
+
+    def __repr__(self) -> str:
+        return "Secret('***')"
+
+    __str__ = __repr__
+
+    def reference(self) -> str:
+        """What a saved config holds in place of the secret."""
+        return self.template if self.template else "***"
+
+
+@attrs.frozen
+class Selected:
+    """A config section whose ``type:`` key picked a registered component.
+
+    :param name: the chosen name (the ``type:`` value).
+    :param component: the registered class.
+    :param config: that class's ``Config``, structured from the section's other keys.
+    :param common: the section's own fields shared by every choice (see :attr:`Common`).
+    :param origin: the distribution that registered the class.
+    """
+
+    kind: ClassVar[str]
+    key: ClassVar[str] = "type"
+    Common: ClassVar[type | None] = None
+
+    name: str
+    component: type = attrs.field(repr=False)
+    config: Any
+    common: Any = None
+    origin: str = ""
+
+    def create(self) -> Any:
+        """A new instance of the chosen component with its config."""
+        return self.component(self.config)
+
+
+class TaskChoice(Selected):
+    """``task:``: the task that makes samples."""
+
+    kind = "task"
+
+
+class VoterChoice(Selected):
+    """``voter:``: the voter that labels samples."""
+
+    kind = "voter"
+
+
+class RetrieverChoice(Selected):
+    """A ``retriever:`` section inside a task's config."""
+
+    kind = "retriever"
+
+
+class TrainerChoice(Selected):
+    """``train:``: the trainer that receives the exported data."""
+
+    kind = "trainer"

@@ -1,0 +1,33 @@
+"""What a component sees of the run it works in."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import attrs
+
+from sdgcore.config.schema import RunConfig
+
+
+@attrs.frozen
+class RunContext:
+    """Handed to every component call.
+
+    :param run_dir: the run directory; a component keeps its own files under
+        ``run_dir / "<kind>-<name>"`` (see :meth:`workdir`).
+    :param config: the whole resolved run config.
+    """
+
+    run_dir: Path
+    config: RunConfig
+
+    @property
+    def seed(self) -> int:
+        """The run's seed."""
+        return self.config.run.seed
+
+    def workdir(self, kind: str, name: str) -> Path:
+        """A directory of the run reserved for one component, created on first use."""
+        path = self.run_dir / f"{kind}-{name}"
+        path.mkdir(parents=True, exist_ok=True)
+        return path

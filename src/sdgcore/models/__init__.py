@@ -1,0 +1,1 @@
+"""The model layer: endpoint configs and the backends that reach models."""

@@ -1,0 +1,84 @@
+"""Driving a run through the stages that are built.
+
+Built so far: prepare and generate (the task), with the resolved config and fingerprint kept
+in the run directory and generated samples written atomically to ``generated.jsonl``. Label,
+solve, rewrite, categorize and export are listed in :data:`STAGES` as not built yet, and a run
+says so in its result instead of pretending to have done them.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import attrs
+
+from sdgcore.base import Task
+from sdgcore.config.schema import RunConfig
+from sdgcore.context import RunContext
+from sdgcore.errors import SdgError
+from sdgcore.records import Sample
+from sdgcore.store.rundir import write_atomic
+
+STAGES = ("prepare", "generate", "label", "solve", "rewrite", "categorize", "export")
+BUILT = ("prepare", "generate")
+
+
+@attrs.frozen
+class RunResult:
+    """What a run did.
+
+    :param run_dir: the run directory.
+    :param counts: samples per output file name.
+    :param seconds: wall time per stage that ran.
+    :param pending: stages that are not built yet and did not run.
+    """
+
+    run_dir: Path
+    counts: dict[str, int]
+    seconds: dict[str, float]
+    pending: tuple[str, ...]
+
+
+async def run(config: RunConfig, run_dir: Path) -> RunResult:
+    """Run the built stages of ``config`` in ``run_dir`` (already opened).
+
+    :raises NotBuiltError: the configured task is not built yet.
+    """
+    config.task.component.ensure_built("task.type", config.task.origin)
+    ctx = RunContext(run_dir=run_dir, config=config)
+    task: Task = config.task.create()
+    seconds: dict[str, float] = {}
+
+    start = time.perf_counter()
+    await task.prepare(ctx)
+    seconds["prepare"] = time.perf_counter() - start
+
+    start = time.perf_counter()
+    samples = await _generate(task, ctx, config.target.learnable)
+    write_atomic(run_dir / "generated.jsonl", (s.to_json() + "\n" for s in samples))
+    seconds["generate"] = time.perf_counter() - start
+
+    pending = tuple(s for s in STAGES if s not in BUILT)
+    return RunResult(run_dir, {"generated.jsonl": len(samples)}, seconds, pending)
+
+
+async def _generate(task: Task, ctx: RunContext, want: int) -> list[Sample]:
+    samples: list[Sample] = []
+    seen: set[str] = set()
+    stream = task.generate(ctx)
+    try:
+        async for sample in stream:
+            if not isinstance(sample, Sample):
+                raise SdgError(f"task {task.name!r} yielded {type(sample).__name__}, not a Sample")
+            if sample.id in seen:
+                continue
+            seen.add(sample.id)
+            samples.append(sample)
+            if len(samples) >= want:
+                break
+    finally:
+        aclose = getattr(stream, "aclose", None)
+        if aclose is not None:
+            await aclose()
+    return samples

@@ -1,0 +1,22 @@
+"""Plugin discovery, blocking and the registry of components."""
+
+from sdgcore.plugins.manager import (
+    DISABLE_ENV,
+    GROUP,
+    PluginInfo,
+    PluginLoadWarning,
+    SdgPluginManager,
+    create_plugin_manager,
+)
+from sdgcore.plugins.registry import Entry, Registry
+
+__all__ = [
+    "DISABLE_ENV",
+    "GROUP",
+    "Entry",
+    "PluginInfo",
+    "PluginLoadWarning",
+    "Registry",
+    "SdgPluginManager",
+    "create_plugin_manager",
+]

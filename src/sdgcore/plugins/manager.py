@@ -1,0 +1,196 @@
+"""Building the plugin manager: load entry points, honour blocks, collect registrations.
+
+Nothing here runs at import time. :func:`create_plugin_manager` builds a fresh manager each
+call, so building two in one process (as tests do) is safe; nothing global is touched.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Iterable
+from importlib import metadata
+from typing import TYPE_CHECKING, Any, Literal
+
+import attrs
+import pluggy
+
+from sdgcore import hookspecs
+from sdgcore.base import KINDS
+from sdgcore.errors import PluginError
+from sdgcore.plugins.registry import Registry
+
+if TYPE_CHECKING:
+    import click
+
+GROUP = "sdg"
+"""The entry-point group plugins are found in."""
+DISABLE_ENV = "SDG_DISABLE_PLUGINS"
+"""Comma-separated plugin (entry point) or distribution names to block."""
+CORE = "sdgcore"
+
+_REGISTER_HOOKS = {
+    "task": "sdg_register_tasks",
+    "retriever": "sdg_register_retrievers",
+    "voter": "sdg_register_voters",
+    "rewriter": "sdg_register_rewriters",
+    "trainer": "sdg_register_trainers",
+    "backend": "sdg_register_backends",
+}
+assert set(_REGISTER_HOOKS) == set(KINDS)
+
+
+class PluginLoadWarning(UserWarning):
+    """A plugin failed to load; the others still did."""
+
+
+@attrs.frozen
+class PluginInfo:
+    """One plugin as the manager saw it.
+
+    :param name: the entry point (plugin) name, e.g. ``"voting"``.
+    :param distribution: the distribution that declares it, e.g. ``"sdg-voting"``.
+    :param version: that distribution's version.
+    :param state: ``"loaded"``, ``"blocked"`` or ``"failed"``.
+    :param error: why it failed, for ``"failed"``.
+    """
+
+    name: str
+    distribution: str
+    version: str | None
+    state: Literal["loaded", "blocked", "failed"]
+    error: str | None = None
+
+
+class SdgPluginManager:
+    """A typed facade over the pluggy manager: the registry, the plugins, the hooks."""
+
+    def __init__(self, pm: pluggy.PluginManager, plugins: list[PluginInfo]) -> None:
+        self.pm = pm
+        self.plugins = plugins
+        self.registry = Registry()
+        self._origins = {p.name: p for p in plugins}
+
+    @property
+    def failures(self) -> list[PluginInfo]:
+        """Plugins that failed to load or register."""
+        return [p for p in self.plugins if p.state == "failed"]
+
+    def collect(self) -> None:
+        """Call every registration hook, one plugin at a time so each class has its origin."""
+        for kind, hook_name in _REGISTER_HOOKS.items():
+            for impl in getattr(self.pm.hook, hook_name).get_hookimpls():
+                info = self._origins.get(impl.plugin_name)
+                origin = info.distribution if info else impl.plugin_name
+                register = self.registry.register_for(kind, origin, info.version if info else None)
+                try:
+                    impl.function(register=register)
+                except PluginError:
+                    raise
+                except Exception as exc:  # a broken plugin must not stop the others
+                    self._fail(impl.plugin_name, f"{hook_name} raised {_reason(exc)}")
+
+    def add_commands(self, cli: click.Group) -> None:
+        """Let each plugin add commands to ``cli``; a taken command name is an error."""
+        for impl in self.pm.hook.sdg_add_commands.get_hookimpls():
+            before = dict(cli.commands)
+            impl.function(cli=cli)
+            for name, cmd in cli.commands.items():
+                if name in before and before[name] is not cmd:
+                    raise PluginError(
+                        f"command {name!r} from plugin {impl.plugin_name!r} clashes with an "
+                        "existing command"
+                    )
+
+    def _fail(self, name: str, reason: str) -> None:
+        info = self._origins.get(name)
+        failed = PluginInfo(
+            name, info.distribution if info else name, info.version if info else None,
+            "failed", reason,
+        )
+        self.plugins = [failed if p.name == name else p for p in self.plugins]
+        self._origins[name] = failed
+        self.registry.discard(failed.distribution)
+        if self.pm.get_plugin(name) is not None:
+            self.pm.unregister(name=name)
+        warnings.warn(f"plugin {name!r} ({failed.distribution}) failed: {reason}",
+                      PluginLoadWarning, stacklevel=2)
+
+
+def create_plugin_manager(
+    *,
+    blocked: Iterable[str] = (),
+    entry_points: bool = True,
+    plugins: Iterable[Any] = (),
+) -> SdgPluginManager:
+    """Build a plugin manager with every registration collected.
+
+    :param blocked: plugin (entry point) or distribution names not to load, added to those in
+        the ``SDG_DISABLE_PLUGINS`` environment variable. The core cannot be blocked.
+    :param entry_points: load the ``sdg`` entry-point group (off in tests that register plugin
+        objects by hand).
+    :param plugins: plugin objects (modules, classes or instances with hook implementations)
+        to register after the entry points, e.g. from a test.
+    :raises PluginError: two plugins claim one name, or a class is invalid.
+    """
+    from sdgcore import builtin
+
+    block = {b.strip() for b in blocked if b.strip()}
+    block |= {b.strip() for b in os.environ.get(DISABLE_ENV, "").split(",") if b.strip()}
+    pm = pluggy.PluginManager(hookspecs.PROJECT)
+    pm.add_hookspecs(hookspecs)
+    infos = [PluginInfo(CORE, CORE, _version(CORE), "loaded")]
+    pm.register(builtin, name=CORE)
+    if entry_points:
+        infos += _load_entry_points(pm, block)
+    for i, plugin in enumerate(plugins):
+        name = getattr(plugin, "__name__", None) or f"{type(plugin).__name__}-{i}"
+        pm.register(plugin, name=name)
+        infos.append(PluginInfo(name, name, None, "loaded"))
+    manager = SdgPluginManager(pm, infos)
+    manager.collect()
+    return manager
+
+
+def _load_entry_points(pm: pluggy.PluginManager, block: set[str]) -> list[PluginInfo]:
+    infos: list[PluginInfo] = []
+    seen: dict[str, str] = {}
+    for ep in sorted(metadata.entry_points(group=GROUP), key=lambda e: e.name):
+        dist = ep.dist.name if ep.dist else "?"
+        version = ep.dist.version if ep.dist else None
+        if ep.name in seen and seen[ep.name] != dist:
+            raise PluginError(
+                f"plugin name {ep.name!r} is declared twice: by {seen[ep.name]} and by {dist}",
+                hint=f"uninstall one of them, or block both with `sdg -p no:{ep.name}`",
+            )
+        if ep.name in seen:
+            continue
+        seen[ep.name] = dist
+        if {ep.name, dist, _normalise(dist)} & block:
+            infos.append(PluginInfo(ep.name, dist, version, "blocked"))
+            continue
+        try:
+            plugin = ep.load()
+        except Exception as exc:  # report it, keep loading the others
+            reason = f"could not be imported: {_reason(exc)}"
+            infos.append(PluginInfo(ep.name, dist, version, "failed", reason))
+            warnings.warn(f"plugin {ep.name!r} ({dist}) {reason}", PluginLoadWarning, stacklevel=3)
+            continue
+        pm.register(plugin, name=ep.name)
+        infos.append(PluginInfo(ep.name, dist, version, "loaded"))
+    return infos
+
+
+def _normalise(dist: str) -> str:
+    return dist.lower().replace("_", "-").replace(".", "-")
+
+
+def _reason(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _version(dist: str) -> str | None:
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return None

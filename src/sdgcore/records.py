@@ -1,0 +1,163 @@
+"""The :class:`Sample` record that travels through every stage, with its lineage.
+
+Records are frozen attrs classes; a stage returns a new record with :func:`attrs.evolve`.
+:meth:`Sample.to_dict` / :meth:`Sample.from_dict` (and the ``json`` variants) round-trip every
+field without loss. A sample's :attr:`~Sample.id` is derived from the content that makes it
+this sample (task, question, source, parent and direction), so regenerating the same sample
+gives the same id, a stage adding votes or attempts does not change it, and a record evolved
+into another question or source gets that content's id.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+from typing import Any, Literal
+
+import attrs
+import cattrs
+
+Category = Literal["learnable", "too_easy", "too_hard"]
+Direction = Literal["harder", "easier"]
+
+_converter = cattrs.Converter(forbid_extra_keys=True)
+
+
+@attrs.frozen
+class Source:
+    """Where a sample's material came from.
+
+    :param kind: ``"document"``, ``"dataset"``, ``"teacher"`` or a plugin's own word.
+    :param ref: what within that kind: a file path, a dataset name, a model name.
+    :param locator: where within ``ref``: chunk ids, a page span, a row index, a split.
+    """
+
+    kind: str
+    ref: str | None = None
+    locator: dict[str, Any] = attrs.field(factory=dict)
+
+
+@attrs.frozen
+class Vote:
+    """One teacher answer cast while labelling.
+
+    :param response: the full response text.
+    :param answer: the final answer extracted from it, or None if none could be.
+    :param extractor: how the answer was extracted (``"tag"``, ``"boxed"``, ``"####"``, ...).
+    :param weight: the vote's weight (1.0, or a probability from log-probs).
+    """
+
+    response: str
+    answer: str | None = None
+    extractor: str | None = None
+    weight: float = 1.0
+
+
+@attrs.frozen
+class Attempt:
+    """One student attempt at a sample.
+
+    :param response: the student's full response.
+    :param answer: the final answer extracted from it.
+    :param correct: whether the comparator judged it equal to the label.
+    :param reason: the comparator's reason, where it gives one.
+    """
+
+    response: str
+    answer: str | None = None
+    correct: bool = False
+    reason: str | None = None
+
+
+@attrs.frozen
+class Tokens:
+    """Tokens spent on a sample, summed over every request made for it."""
+
+    prompt: int = 0
+    completion: int = 0
+
+    def __add__(self, other: Tokens) -> Tokens:
+        return Tokens(self.prompt + other.prompt, self.completion + other.completion)
+
+
+@attrs.frozen
+class Sample:
+    """A training sample and everything that happened to it.
+
+    :param task: the name of the task that made it.
+    :param question: the prompt a trained model will see.
+    :param reference: the reference response (the generator's, then the vote winner's).
+    :param answer: the final answer the student is compared against (the label).
+    :param context: retrieved context the sample is grounded in, if any.
+    :param source: where the material came from.
+    :param votes: the teacher answers cast while labelling.
+    :param agreement: the share of votes for the winner: the label's confidence.
+    :param attempts: the student's attempts.
+    :param pass_rate: correct attempts / attempts.
+    :param parent_id: the id of the sample this one was rewritten from.
+    :param direction: ``"harder"`` or ``"easier"``, for a rewrite.
+    :param round: the rewrite round (0 for a generated sample).
+    :param category: ``"learnable"``, ``"too_easy"`` or ``"too_hard"`` once categorised.
+    :param dropped: why the sample was dropped, if it was; a dropped sample keeps its history.
+    :param tokens: tokens spent on it.
+    :param meta: JSON-safe extra fields a plugin keeps on the sample.
+    """
+
+    task: str
+    question: str
+    reference: str | None = None
+    answer: str | None = None
+    context: str | None = None
+    source: Source = attrs.field(factory=lambda: Source(kind="unknown"))
+    votes: tuple[Vote, ...] = ()
+    agreement: float | None = None
+    attempts: tuple[Attempt, ...] = ()
+    pass_rate: float | None = None
+    parent_id: str | None = None
+    direction: Direction | None = None
+    round: int = 0
+    category: Category | None = None
+    dropped: str | None = None
+    tokens: Tokens = Tokens()
+    meta: dict[str, Any] = attrs.field(factory=dict)
+
+    @functools.cached_property
+    def id(self) -> str:
+        """The stable id of this sample's content (see :func:`sample_id`)."""
+        return sample_id(self)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Every field as JSON-safe builtins, ``id`` first."""
+        return {"id": self.id, **_converter.unstructure(self)}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Sample:
+        """The inverse of :meth:`to_dict`; unknown keys are an error, ``id`` is derived."""
+        return _converter.structure({k: v for k, v in data.items() if k != "id"}, cls)
+
+    def to_json(self) -> str:
+        """One line of JSON (for JSONL files), keys in field order."""
+        return json.dumps(self.to_dict(), ensure_ascii=False, separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, line: str) -> Sample:
+        """The inverse of :meth:`to_json`."""
+        return cls.from_dict(json.loads(line))
+
+
+def sample_id(sample: Sample) -> str:
+    """A stable 16-hex-digit id from what makes a sample itself.
+
+    Hashes the task, question, source, parent id and rewrite direction; the labels, attempts
+    and scores a sample gathers later do not change it.
+    """
+    identity = {
+        "task": sample.task,
+        "question": sample.question,
+        "source": _converter.unstructure(sample.source),
+        "parent_id": sample.parent_id,
+        "direction": sample.direction,
+    }
+    blob = json.dumps(identity, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:16]

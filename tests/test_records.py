@@ -1,0 +1,77 @@
+import json
+
+import attrs
+import pytest
+
+from sdgcore.records import Attempt, Sample, Source, Tokens, Vote, sample_id
+
+
+def full_sample() -> Sample:
+    return Sample(
+        task="local",
+        question="What is 2 + 3?",
+        reference="2 + 3 = <answer>5</answer>",
+        answer="5",
+        context="Two plus three is five.",
+        source=Source(kind="document", ref="docs/a.pdf",
+                      locator={"chunks": ["c1", "c2"], "pages": [1, 2]}),
+        votes=(Vote("... <answer>5</answer>", "5", "tag", 1.0), Vote("six", None, None, 0.5)),
+        agreement=0.5,
+        attempts=(Attempt("5", "5", True), Attempt("4", "4", False, "4 != 5")),
+        pass_rate=0.5,
+        parent_id="abc",
+        direction="harder",
+        round=1,
+        category="learnable",
+        dropped=None,
+        tokens=Tokens(120, 45),
+        meta={"lang": "en", "scores": [0.1, 0.2], "nested": {"ok": True}, "none": None},
+    )
+
+
+def test_json_round_trip_is_lossless():
+    sample = full_sample()
+    line = sample.to_json()
+    assert "\n" not in line
+    again = Sample.from_json(line)
+    assert again == sample
+    assert again.to_dict() == json.loads(line)
+
+
+def test_unicode_survives():
+    sample = Sample(task="t", question="Wie viel ist 2 × 3? 答え")
+    assert Sample.from_json(sample.to_json()).question == sample.question
+
+
+def test_id_is_stable_and_content_derived():
+    a = Sample(task="t", question="q", source=Source("teacher", "m"))
+    b = Sample(task="t", question="q", source=Source("teacher", "m"))
+    assert a.id == b.id == sample_id(a)
+    assert len(a.id) == 16
+    assert Sample(task="t", question="q2", source=Source("teacher", "m")).id != a.id
+    assert Sample(task="t", question="q", source=Source("teacher", "m2")).id != a.id
+    assert Sample(task="t", question="q", parent_id=a.id, direction="easier").id != a.id
+
+
+def test_later_stages_do_not_change_the_id():
+    sample = full_sample()
+    labelled = attrs.evolve(sample, votes=(), agreement=None, attempts=(), pass_rate=0.9,
+                            category="too_easy")
+    assert labelled.id == sample.id
+
+
+def test_id_follows_identity_changes():
+    sample = full_sample()
+    assert attrs.evolve(sample, question="What is 3 + 3?").id != sample.id
+    assert sample.to_dict()["id"] == sample.id
+
+
+def test_unknown_keys_are_rejected():
+    data = full_sample().to_dict()
+    data["surprise"] = 1
+    with pytest.raises(Exception):
+        Sample.from_dict(data)
+
+
+def test_tokens_add():
+    assert Tokens(1, 2) + Tokens(3, 4) == Tokens(4, 6)
