@@ -63,16 +63,25 @@ async def run(config: RunConfig, run_dir: Path) -> RunResult:
     return RunResult(run_dir, {"generated.jsonl": len(samples)}, seconds, pending)
 
 
+MAX_DUPLICATE_RUN = 200
+"""Consecutive duplicates after which a task is taken to have run out of new samples."""
+
+
 async def _generate(task: Task, ctx: RunContext, want: int) -> list[Sample]:
     samples: list[Sample] = []
     seen: set[str] = set()
+    duplicates = 0
     stream = task.generate(ctx)
     try:
         async for sample in stream:
             if not isinstance(sample, Sample):
                 raise SdgError(f"task {task.name!r} yielded {type(sample).__name__}, not a Sample")
             if sample.id in seen:
+                duplicates += 1
+                if duplicates >= MAX_DUPLICATE_RUN:
+                    break
                 continue
+            duplicates = 0
             seen.add(sample.id)
             samples.append(sample)
             if len(samples) >= want:

@@ -1,0 +1,5 @@
+"""``python -m sdgcore`` is ``sdg``."""
+
+from sdgcore.cli import main
+
+main()

@@ -1,0 +1,167 @@
+import json
+import tomllib
+from pathlib import Path
+
+import pytest
+import yaml
+
+from sdgcore import __version__
+from sdgcore.records import Sample
+from sdgcore.testing import components
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
+
+
+def repo_plugin_distributions() -> set[str]:
+    return {
+        tomllib.loads(p.read_text())["project"]["name"]
+        for p in (ROOT / "plugins").glob("*/pyproject.toml")
+    }
+
+
+def test_version(sdg_cli):
+    result = sdg_cli(["--version"])
+    assert result.exit_code == 0 and __version__ in result.output
+
+
+@pytest.mark.parametrize("args", [[], ["run"], ["validate"], ["plugins"], ["init"]])
+def test_help_everywhere(sdg_cli, args):
+    result = sdg_cli([*args, "--help"])
+    assert result.exit_code == 0, result.output
+    assert "Usage:" in result.output
+
+
+def test_plugins_lists_every_plugin_package_in_the_repo(sdg_cli):
+    result = sdg_cli(["plugins", "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.output)
+    loaded = {p["distribution"] for p in data["plugins"] if p["state"] == "loaded"}
+    assert repo_plugin_distributions() <= loaded
+    assert len(repo_plugin_distributions()) == 6
+    kinds = {(c["kind"], c["name"]) for c in data["components"]}
+    assert {("task", "local"), ("task", "web"), ("task", "distill"), ("voter", "exact"),
+            ("rewriter", "difficulty"), ("trainer", "verl"), ("retriever", "bm25"),
+            ("backend", "openai_compat")} <= kinds
+    table = sdg_cli(["plugins"]).output
+    for dist in repo_plugin_distributions():
+        assert dist in table
+    assert "not built yet" in table
+
+
+def test_plugins_honours_p_no(sdg_cli):
+    data = json.loads(sdg_cli(["-p", "no:voting", "-p", "no:sdg-web", "plugins", "--json"])
+                      .output)
+    states = {p["name"]: p["state"] for p in data["plugins"]}
+    assert states["voting"] == "blocked" and states["web"] == "blocked"
+    assert not any(c["distribution"] == "sdg-voting" for c in data["components"])
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=[p.name for p in EXAMPLES])
+def test_every_example_validates(sdg_cli, example):
+    result = sdg_cli(["validate", str(example)])
+    assert result.exit_code == 0, result.output
+    assert "valid" in result.output
+
+
+def test_bad_config_exits_2_naming_each_key_path(sdg_cli, tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(
+        "task:\n  type: distill\n  instruction: x\n  instrucion_format: y\n"
+        "solve:\n  n: lots\n"
+        "voter:\n  type: majority\n"
+    )
+    result = sdg_cli(["validate", str(bad)])
+    assert result.exit_code == 2
+    out = result.output
+    assert "error: config in" in out and "has 3 problems" in out
+    assert "task.instrucion_format: unknown key" in out
+    assert "solve.n: expected an integer, got 'lots'" in out
+    assert "voter.type: unknown voter 'majority'; choose from: exact, llm_judge, semantic" in out
+    assert "Traceback" not in out
+    assert sdg_cli(["run", str(bad)]).exit_code == 2
+
+
+def test_set_overrides_and_show(sdg_cli):
+    result = sdg_cli(["validate", str(ROOT / "examples/quickstart.yaml"),
+                      "--set", "target.learnable=3", "--show"])
+    assert result.exit_code == 0, result.output
+    resolved = yaml.safe_load(result.stdout[result.stdout.index("task:"):])
+    assert resolved["target"]["learnable"] == 3
+    assert sdg_cli(["validate", str(ROOT / "examples/quickstart.yaml"),
+                    "--set", "target.learnable=none"]).exit_code == 2
+
+
+def test_validate_warns_of_unset_secrets_without_printing_them(sdg_cli, monkeypatch):
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.setenv("DEEPSEEK_API_KEY", "sk-do-not-print")
+    result = sdg_cli(["validate", str(ROOT / "examples/openai.yaml"), "--show"])
+    assert result.exit_code == 0, result.output
+    assert "environment variable OPENAI_API_KEY is not set" in result.output
+    assert "sk-do-not-print" not in result.output
+    assert "${DEEPSEEK_API_KEY}" in result.output
+
+
+def test_init_writes_a_starter_that_validates(sdg_cli, tmp_path):
+    path = tmp_path / "sdg.yaml"
+    assert sdg_cli(["init", str(path)]).exit_code == 0
+    text = path.read_text()
+    assert text.count("\n#") > 10  # it is commented
+    assert sdg_cli(["validate", str(path)]).exit_code == 0
+    again = sdg_cli(["init", str(path)])
+    assert again.exit_code == 1 and "exists" in again.output and "--force" in again.output
+    assert sdg_cli(["init", str(path), "--force"]).exit_code == 0
+
+
+def test_run_refuses_a_task_that_is_not_built(sdg_cli, tmp_path):
+    result = sdg_cli(["run", str(ROOT / "examples/quickstart.yaml"),
+                      "--set", f"run.dir={tmp_path / 'r'}"])
+    assert result.exit_code == 2
+    assert "task.type: task 'distill' from sdg-distill is not built yet" in result.output
+    assert not (tmp_path / "r").exists()  # refused before any work
+
+
+def list_config(tmp_path, questions, run_dir) -> Path:
+    path = tmp_path / "list.yaml"
+    path.write_text(yaml.safe_dump({
+        "task": {"type": "list", "questions": questions, "repeat": True},
+        "target": {"learnable": 10},
+        "run": {"dir": str(run_dir)},
+    }))
+    return path
+
+
+def test_run_uses_a_registered_task_and_keeps_the_run(sdg_cli, make_plugin_manager, tmp_path):
+    manager = make_plugin_manager(components, entry_points=True)
+    run_dir = tmp_path / "run"
+    config = list_config(tmp_path, ["q1", "q2"], run_dir)
+    result = sdg_cli(["run", str(config)], manager=manager)
+    assert result.exit_code == 0, result.output
+    lines = (run_dir / "generated.jsonl").read_text().splitlines()
+    samples = [Sample.from_json(line) for line in lines]
+    assert [s.question for s in samples] == ["q1", "q2"]  # repeats are the same samples
+    assert "stages not built yet" in result.output
+    saved = yaml.safe_load((run_dir / "config.yaml").read_text())
+    assert saved["task"] == {"type": "list", "questions": ["q1", "q2"], "repeat": True}
+    marker = json.loads((run_dir / "sdg-run.json").read_text())
+    assert marker["versions"]["sdgcore"] == __version__
+
+    assert sdg_cli(["run", str(config)], manager=manager).exit_code == 0  # same config: reuse
+    changed = list_config(tmp_path, ["other"], run_dir)
+    refused = sdg_cli(["run", str(changed)], manager=manager)
+    assert refused.exit_code == 2 and "holds a run of a different config" in refused.output
+    assert "--fresh" in refused.output
+    assert len((run_dir / "generated.jsonl").read_text().splitlines()) == 2  # untouched
+    fresh = sdg_cli(["run", str(changed), "--fresh"], manager=manager)
+    assert fresh.exit_code == 0, fresh.output
+    assert Sample.from_json((run_dir / "generated.jsonl").read_text()).question == "other"
+
+
+def test_run_never_writes_into_a_foreign_directory(sdg_cli, make_plugin_manager, tmp_path):
+    foreign = tmp_path / "mine"
+    foreign.mkdir()
+    (foreign / "thesis.tex").write_text("precious")
+    result = sdg_cli(["run", str(list_config(tmp_path, ["q"], foreign)), "--fresh"],
+                     manager=make_plugin_manager(components))
+    assert result.exit_code == 2 and "not an sdg run directory" in result.output
+    assert sorted(p.name for p in foreign.iterdir()) == ["thesis.tex"]

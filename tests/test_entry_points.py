@@ -1,0 +1,168 @@
+"""Plugin discovery through real entry points of packages pip installs during the test."""
+
+import json
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+import yaml
+
+SDG = str(Path(sys.executable).with_name("sdg"))
+
+ECHO_PLUGIN = '''
+import attrs
+from sdgcore import Sample, Source, Task, hookimpl
+
+
+@attrs.frozen
+class EchoConfig:
+    prefix: str
+    count: int = 3
+
+
+class EchoTask(Task):
+    """Numbered questions from a prefix (a third-party test task)."""
+
+    name = "echo"
+    Config = EchoConfig
+
+    async def prepare(self, ctx):
+        (ctx.workdir("task", self.name) / "prepared").write_text("yes")
+
+    async def generate(self, ctx):
+        for i in range(self.config.count):
+            yield Sample(task=self.name, question=f"{self.config.prefix} {i}",
+                         source=Source(kind="echo", locator={"i": i}))
+
+
+@hookimpl
+def sdg_register_tasks(register):
+    register(EchoTask)
+'''
+
+CLASH_PLUGIN = '''
+import attrs
+from sdgcore import Task, hookimpl
+
+
+class Distill(Task):
+    """A second task named distill."""
+
+    name = "distill"
+
+    async def generate(self, ctx):
+        return
+        yield
+
+
+@hookimpl
+def sdg_register_tasks(register):
+    register(Distill)
+'''
+
+
+def install(root: Path, dist: str, module: str, source: str) -> Path:
+    project = root / dist
+    (project / module).mkdir(parents=True)
+    (project / module / "__init__.py").write_text(textwrap.dedent(source))
+    (project / "pyproject.toml").write_text(textwrap.dedent(f"""
+        [build-system]
+        requires = ["hatchling"]
+        build-backend = "hatchling.build"
+
+        [project]
+        name = "{dist}"
+        version = "1.2.3"
+
+        [project.entry-points.sdg]
+        {module} = "{module}"
+
+        [tool.hatch.build.targets.wheel]
+        packages = ["{module}"]
+    """))
+    target = root / f"site-{dist}"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--no-index",
+         "--no-build-isolation", "--target", str(target), str(project)],
+        check=True, capture_output=True, text=True,
+    )
+    return target
+
+
+@pytest.fixture(scope="module")
+def sites(tmp_path_factory):
+    root = tmp_path_factory.mktemp("plugins")
+    return {
+        "echo": install(root, "sdg-echo-test", "sdg_echo_test", ECHO_PLUGIN),
+        "broken": install(root, "sdg-broken-test", "sdg_broken_test",
+                          "import a_module_that_does_not_exist\n"),
+        "clash": install(root, "sdg-clash-test", "sdg_clash_test", CLASH_PLUGIN),
+    }
+
+
+def sdg(args, site, cwd, env_extra=None):
+    import os
+
+    env = {k: v for k, v in os.environ.items() if k != "SDG_DISABLE_PLUGINS"}
+    env.update({"PYTHONPATH": str(site), **(env_extra or {})})
+    return subprocess.run([SDG, *args], cwd=cwd, env=env, capture_output=True, text=True,
+                          timeout=120)
+
+
+def test_a_third_party_task_is_discovered_and_run(sites, tmp_path):
+    listed = sdg(["plugins", "--json"], sites["echo"], tmp_path)
+    assert listed.returncode == 0, listed.stderr
+    data = json.loads(listed.stdout)
+    assert {"name": "echo", "kind": "task", "distribution": "sdg-echo-test",
+            "version": "1.2.3", "status": "ready"} in data["components"]
+
+    config = tmp_path / "echo.yaml"
+    config.write_text(yaml.safe_dump({
+        "task": {"type": "echo", "prefix": "Question"},
+        "run": {"dir": "out"},
+    }))
+    result = sdg(["run", str(config)], sites["echo"], tmp_path)
+    assert result.returncode == 0, result.stderr
+    out = tmp_path / "out"
+    lines = (out / "generated.jsonl").read_text().splitlines()
+    assert [json.loads(line)["question"] for line in lines] == [
+        "Question 0", "Question 1", "Question 2"]
+    assert (out / "task-echo" / "prepared").read_text() == "yes"
+    assert "generated.jsonl" in result.stdout
+
+
+def test_a_plugin_that_fails_to_import_is_reported_and_the_rest_load(sites, tmp_path):
+    result = sdg(["plugins", "--json"], sites["broken"], tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "warning: plugin 'sdg_broken_test' (sdg-broken-test) could not be imported" \
+        in result.stderr
+    assert "No module named 'a_module_that_does_not_exist'" in result.stderr
+    data = json.loads(result.stdout)
+    states = {p["name"]: p["state"] for p in data["plugins"]}
+    assert states["sdg_broken_test"] == "failed"
+    assert states["voting"] == states["local"] == "loaded"
+
+
+def test_duplicate_names_fail_naming_both_distributions(sites, tmp_path):
+    result = sdg(["plugins"], sites["clash"], tmp_path)
+    assert result.returncode == 1
+    assert "task 'distill' is registered twice: by sdg-distill and by sdg-clash-test" \
+        in result.stderr
+    assert "Traceback" not in result.stderr
+    for args, env in ((["-p", "no:sdg_clash_test", "plugins"], None),
+                      (["plugins"], {"SDG_DISABLE_PLUGINS": "sdg-distill"})):
+        unblocked = sdg(args, sites["clash"], tmp_path, env)
+        assert unblocked.returncode == 0, unblocked.stderr
+
+
+def test_unexpected_errors_are_one_line_unless_debug(sites, tmp_path):
+    config = tmp_path / "c.yaml"
+    config.write_text("task: {type: echo, prefix: p}\nrun: {dir: /proc/forbidden/run}\n")
+    result = sdg(["run", str(config)], sites["echo"], tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: ") and "Traceback" not in result.stderr
+    assert "--debug" in result.stderr
+    debug = sdg(["--debug", "run", str(config)], sites["echo"], tmp_path)
+    assert debug.returncode == 1 and "Traceback" in debug.stderr

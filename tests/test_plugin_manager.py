@@ -1,0 +1,134 @@
+import warnings
+
+import attrs
+import pytest
+
+from sdgcore import Task, Voter, hookimpl
+from sdgcore.errors import NotBuiltError, PluginError
+from sdgcore.hookspecs import hookspec
+from sdgcore.plugins import PluginLoadWarning, create_plugin_manager
+from sdgcore.plugins.manager import _REGISTER_HOOKS
+from sdgcore.testing import components
+from sdgcore.testing.components import ListTask
+
+
+class Twin(ListTask):
+    """Another class claiming the name 'list'."""
+
+
+class TwinPlugin:
+    __name__ = "twin"
+
+    @hookimpl
+    def sdg_register_tasks(self, register):
+        register(Twin)
+
+
+def test_built_by_a_factory_and_safe_to_build_twice(make_plugin_manager):
+    a = make_plugin_manager(components)
+    b = make_plugin_manager(components)
+    assert a.pm is not b.pm and a.registry is not b.registry
+    assert a.registry.get("task", "list").cls is ListTask
+    assert b.registry.get("task", "list").cls is ListTask
+    assert make_plugin_manager().registry.get("task", "list") is None
+
+
+def test_core_registers_its_backends_through_the_hook(make_plugin_manager):
+    manager = make_plugin_manager()
+    assert manager.registry.names("backend") == ["litellm", "llamacpp", "openai_compat", "vllm"]
+    assert {e.origin for e in manager.registry.entries()} == {"sdgcore"}
+
+
+def test_duplicate_names_fail_naming_both(make_plugin_manager):
+    with pytest.raises(PluginError) as info:
+        make_plugin_manager(components, TwinPlugin())
+    assert "task 'list' is registered twice" in info.value.message
+    assert "sdgcore.testing.components" in info.value.message and "twin" in info.value.message
+
+
+@pytest.mark.parametrize("cls, message", [
+    (type("NoName", (ListTask,), {"name": None}), "needs a `name`"),
+    (type("BadName", (ListTask,), {"name": "Bad-Name"}), "needs a `name`"),
+    (type("NoAttrs", (ListTask,), {"name": "ok", "Config": dict}), "attrs class"),
+    (type("NotATask", (), {"name": "ok"}), "is not a Task"),
+])
+def test_invalid_classes_are_rejected(make_plugin_manager, cls, message):
+    class Plugin:
+        @hookimpl
+        def sdg_register_tasks(self, register):
+            register(cls)
+
+    with pytest.raises(PluginError, match=message):
+        make_plugin_manager(Plugin())
+
+
+def test_a_plugin_that_raises_is_reported_and_the_rest_load(make_plugin_manager):
+    class Orphan(ListTask):
+        name = "orphan"
+
+    class Broken:
+        __name__ = "broken"
+
+        @hookimpl
+        def sdg_register_tasks(self, register):
+            register(Orphan)
+            raise RuntimeError("boom")
+
+    with pytest.warns(PluginLoadWarning, match="broken.*RuntimeError: boom"):
+        manager = make_plugin_manager(Broken(), components)
+    assert [p.name for p in manager.failures] == ["broken"]
+    assert manager.registry.get("task", "list") is not None
+    assert manager.registry.get("task", "orphan") is None  # half a registration is undone
+
+
+def test_blocking_by_env_and_argument(monkeypatch):
+    monkeypatch.setenv("SDG_DISABLE_PLUGINS", "voting, sdg-web")
+    manager = create_plugin_manager(blocked=["distill"])
+    states = {p.name: p.state for p in manager.plugins}
+    assert states["voting"] == states["web"] == states["distill"] == "blocked"
+    assert states["local"] == "loaded" and states["sdgcore"] == "loaded"
+    assert manager.registry.get("voter", "exact") is None
+    assert manager.registry.get("task", "local") is not None
+
+
+def test_every_hookspec_is_documented_and_collected():
+    from sdgcore import hookspecs
+
+    specs = [n for n in dir(hookspecs) if n.startswith("sdg_")]
+    assert set(_REGISTER_HOOKS.values()) | {"sdg_add_commands"} == set(specs)
+    for name in specs:
+        doc = getattr(hookspecs, name).__doc__
+        assert doc and "Called" in doc and ":param" in doc and ":return:" in doc, name
+    assert hookspec.project_name == "sdg"
+
+
+def test_planned_components_refuse_to_run(make_plugin_manager):
+    @attrs.frozen
+    class C:
+        pass
+
+    class Later(Voter):
+        name = "later"
+        Config = C
+        status = "planned"
+
+    class Plugin:
+        @hookimpl
+        def sdg_register_voters(self, register):
+            register(Later)
+
+    entry = make_plugin_manager(Plugin()).registry.get("voter", "later")
+    with pytest.raises(NotBuiltError, match="voter: voter 'later' from x is not built yet"):
+        entry.cls.ensure_built("voter", "x")
+    ListTask.ensure_built("task", "x")  # a ready one passes
+
+
+def test_describe_uses_the_docstring():
+    assert ListTask.describe() == "Yields a fixed list of questions as samples (for tests)."
+    assert issubclass(ListTask, Task)
+
+
+def test_warnings_do_not_leak_between_managers(make_plugin_manager):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        make_plugin_manager(components)
