@@ -9,7 +9,7 @@ PLUGINS := $(sort $(wildcard plugins/sdg-*))
 PLUGIN_EDITABLES := $(foreach p,$(PLUGINS),-e $(p))
 PROJECTS := pyproject.toml $(foreach p,$(PLUGINS),$(p)/pyproject.toml)
 
-.PHONY: demo test venv clean
+.PHONY: demo test venv docs clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,10 @@ test: $(VENV)/.test-installed
 
 demo: $(VENV)/.demo-installed
 	$(BIN)/sdg run examples/quickstart.yaml
+
+# Regenerate docs/config.md from the config classes (a test fails when it is stale).
+docs: $(VENV)/.test-installed
+	$(BIN)/python -m sdgcore.config.reference > docs/config.md
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache

@@ -66,7 +66,11 @@ class RewriteChoice(Selected):
 
 @attrs.frozen
 class CategorizeSection:
-    """``categorize:``: ``too_hard`` at pass rate <= ``low``, ``too_easy`` at >= ``high``."""
+    """``categorize:``: ``too_hard`` at pass rate <= ``low``, ``too_easy`` at >= ``high``.
+
+    :param low: the pass rate at or below which a sample is too hard.
+    :param high: the pass rate at or above which a sample is too easy.
+    """
 
     low: float = attrs.field(default=0.0, validator=_unit)
     high: float = attrs.field(default=1.0, validator=_unit)
@@ -78,14 +82,22 @@ class CategorizeSection:
 
 @attrs.frozen
 class TargetSection:
-    """``target:``: how many learnable samples the run aims for."""
+    """``target:``: how many learnable samples the run aims for.
+
+    :param learnable: generation tops up until this many samples are learnable.
+    """
 
     learnable: int = attrs.field(default=100, validator=attrs.validators.ge(1))
 
 
 @attrs.frozen
 class BudgetSection:
-    """``budget:``: the run stops topping up when any of these is spent (None: no limit)."""
+    """``budget:``: the run stops topping up when any of these is spent (None: no limit).
+
+    :param requests: model requests, over every endpoint (cache hits are free).
+    :param tokens: prompt + completion tokens, over every endpoint.
+    :param rounds: generate-label-solve-rewrite rounds.
+    """
 
     requests: int | None = None
     tokens: int | None = None
@@ -94,14 +106,30 @@ class BudgetSection:
 
 @attrs.frozen
 class ExportSection:
-    """``export:``: the formats written for each category."""
+    """``export:``: the formats written for each category.
+
+    :param formats: any of ``jsonl``, ``parquet`` and ``hf`` (a ``datasets`` directory).
+    """
 
     formats: tuple[Literal["jsonl", "parquet", "hf"], ...] = ("jsonl",)
 
 
 @attrs.frozen
 class RunConfig:
-    """A whole run. Only ``task`` is required; every other section has defaults."""
+    """A whole run. Only ``task`` is required; every other section has defaults.
+
+    :param task: the task that makes samples (``type:`` picks it).
+    :param models: model endpoints by role; roles left out use the embedded default.
+    :param voter: the voter that labels samples (default ``exact``, where installed).
+    :param solve: how the student is scored.
+    :param rewrite: the rewriter (default ``difficulty``, where installed) and its rounds.
+    :param categorize: the pass-rate thresholds of the three categories.
+    :param target: how many learnable samples to aim for.
+    :param budget: when to stop topping up.
+    :param export: the output formats.
+    :param train: an optional trainer hand-off (``type: verl``).
+    :param run: the run directory and seed.
+    """
 
     task: TaskChoice
     models: dict[str, BackendChoice] = attrs.field(factory=dict)
