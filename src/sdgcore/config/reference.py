@@ -58,9 +58,18 @@ def _table(cls: type, prefix: str = "") -> list[str]:
     docs = _params(cls)
     rows = ["| key | type | default | meaning |", "|---|---|---|---|"]
     for f in fields:
-        kind = str(f.type).replace("|", "\\|")
+        kind = _annotation(cls, f.name).replace("|", "\\|")
         rows.append(f"| `{prefix}{f.name}` | `{kind}` | {_default(f)} | {docs.get(f.name, '')} |")
     return [*rows, ""]
+
+
+def _annotation(cls: type, name: str) -> str:
+    """The field's annotation as written (attrs may have resolved ``field.type`` already)."""
+    for klass in cls.__mro__:
+        written = klass.__dict__.get("__annotations__", {}).get(name)
+        if written is not None:
+            return written if isinstance(written, str) else getattr(written, "__name__", str(written))
+    return "?"
 
 
 def _summary(cls: type) -> str:
