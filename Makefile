@@ -13,7 +13,7 @@ PROJECTS := pyproject.toml $(foreach p,$(PLUGINS),$(p)/pyproject.toml)
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(PIP) install -q --upgrade pip hatchling editables
+	$(PIP) install -q hatchling editables
 
 # Core + every plugin + test tools.
 $(VENV)/.test-installed: $(BIN)/python $(PROJECTS)

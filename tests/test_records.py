@@ -1,6 +1,7 @@
 import json
 
 import attrs
+import cattrs
 import pytest
 
 from sdgcore.records import Attempt, Sample, Source, Tokens, Vote, sample_id
@@ -69,7 +70,7 @@ def test_id_follows_identity_changes():
 def test_unknown_keys_are_rejected():
     data = full_sample().to_dict()
     data["surprise"] = 1
-    with pytest.raises(Exception):
+    with pytest.raises(cattrs.BaseValidationError):
         Sample.from_dict(data)
 
 

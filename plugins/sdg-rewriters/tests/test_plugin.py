@@ -1,4 +1,5 @@
 from sdg_rewriters import plugin
+
 from sdgcore.config import structure
 from sdgcore.testing import components
 

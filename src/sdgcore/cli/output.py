@@ -9,7 +9,6 @@ from rich.markup import escape
 
 from sdgcore.errors import SdgError
 
-
 PIPE_WIDTH = 160
 """Columns used when output goes to a pipe or file, where rich would assume 80."""
 

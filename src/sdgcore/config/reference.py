@@ -68,7 +68,7 @@ def _annotation(cls: type, name: str) -> str:
     for klass in cls.__mro__:
         written = klass.__dict__.get("__annotations__", {}).get(name)
         if written is not None:
-            return written if isinstance(written, str) else getattr(written, "__name__", str(written))
+            return written if isinstance(written, str) else getattr(written, "__name__", "?")
     return "?"
 
 
