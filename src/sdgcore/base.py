@@ -18,6 +18,8 @@ from sdgcore.errors import NotBuiltError
 
 if TYPE_CHECKING:
     from sdgcore.context import RunContext
+    from sdgcore.models.config import EndpointCommon
+    from sdgcore.models.types import BackendReply, ChatRequest
     from sdgcore.records import Direction, Sample
 
 Status = Literal["ready", "planned"]
@@ -161,13 +163,41 @@ class Trainer(Component, abc.ABC):
 
 
 class Backend(Component, abc.ABC):
-    """Reaches a model. One instance serves one configured endpoint."""
+    """Reaches a model. One instance serves one configured endpoint.
+
+    The model layer above it (:class:`sdgcore.models.Endpoint`) owns concurrency, rate
+    limits, retries, timeouts, the request cache, structured-output parsing and accounting;
+    a backend makes one call and reports what happened.
+
+    :cvar native_schema: the backend constrains output to a JSON schema itself (else the
+        layer parses leniently and re-asks).
+    """
 
     kind = "backend"
+    native_schema: ClassVar[bool] = False
+
+    def __init__(self, config: Any, endpoint: EndpointCommon) -> None:
+        super().__init__(config)
+        self.endpoint = endpoint
+
+    @property
+    def model(self) -> str:
+        """The model name this endpoint serves."""
+        return self.endpoint.model or ""
+
+    def identity(self) -> dict[str, Any]:
+        """What makes this endpoint's outputs differ from another's, for the request cache
+        key (never a secret). Defaults to the backend and model names."""
+        return {"backend": self.name, "model": self.model}
 
     @abc.abstractmethod
-    async def chat(self, messages: Sequence[Mapping[str, Any]], **params: Any) -> Any:
-        """Send one chat request and return the backend's reply."""
+    async def complete(self, request: ChatRequest) -> BackendReply:
+        """Make one call for ``request`` (sampling already resolved against the endpoint's
+        defaults) and return ``request.n`` choices.
+
+        :raises sdgcore.models.types.BackendError: the call failed; its ``kind`` says whether
+            the layer may retry it.
+        """
 
     async def aclose(self) -> None:  # noqa: B027 - optional hook
         """Release connections, models and memory; called when the run ends."""

@@ -1,0 +1,201 @@
+"""The layer every request goes through, above any backend.
+
+:meth:`Endpoint.chat` never raises for a failed request and never hangs: it returns a
+:class:`~sdgcore.models.types.Completion` with every choice asked for, or with fewer and the
+reason. On the way it applies, in order: the request cache (and one in-flight call per key),
+RPM/TPM budgets, adaptive concurrency, a per-request timeout, retries with exponential backoff
+and jitter that honour Retry-After, bounded retries of truncated replies, and bounded re-asks of
+unparseable structured output. Every call is counted in :class:`~sdgcore.models.accounting.Stats`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from typing import Any
+
+import attrs
+
+from sdgcore.base import Backend
+from sdgcore.models.accounting import Stats
+from sdgcore.models.cache import RequestCache, cache_key
+from sdgcore.models.config import Limits, Sampling
+from sdgcore.models.limits import AdaptiveLimiter, MinuteBudget
+from sdgcore.models.structured import parse_structured, reask, schema_instruction
+from sdgcore.models.types import BackendError, BackendReply, ChatRequest, Choice, Completion, Usage
+
+
+class Endpoint:
+    """One configured model endpoint with everything above its backend.
+
+    :param name: the role(s) it serves, for messages (``"teacher"``).
+    :param backend: the backend instance.
+    :param cache: the run's request cache, or None for no caching.
+    :param seed: seeds the retry jitter, so a rerun waits the same way.
+    """
+
+    def __init__(self, name: str, backend: Backend, cache: RequestCache | None = None, *,
+                 seed: int = 0) -> None:
+        self.name = name
+        self.backend = backend
+        self.limits: Limits = backend.endpoint.limits
+        self.sampling: Sampling = backend.endpoint.sampling
+        self.cache = cache
+        self.stats = Stats()
+        self._limiter = AdaptiveLimiter(self.limits.concurrency, adaptive=self.limits.adaptive)
+        self._rpm = MinuteBudget(self.limits.rpm) if self.limits.rpm else None
+        self._tpm = MinuteBudget(self.limits.tpm) if self.limits.tpm else None
+        self._keys: dict[str, asyncio.Lock] = {}
+        self._rng = random.Random(seed)
+        self._identity = backend.identity()
+
+    def resolve(self, request: ChatRequest) -> ChatRequest:
+        """``request`` with the endpoint's sampling defaults filled in."""
+        fill = {name: getattr(self.sampling, name)
+                for name in ("temperature", "top_p", "max_tokens", "seed")
+                if getattr(request, name) is None and getattr(self.sampling, name) is not None}
+        return attrs.evolve(request, **fill) if fill else request
+
+    async def chat(self, request: ChatRequest) -> Completion:
+        """Answer ``request``: ``request.n`` choices, or fewer with the reason in ``error``."""
+        request = self.resolve(request)
+        key = cache_key(self._identity, request)
+        lock = self._keys.setdefault(key, asyncio.Lock())
+        try:
+            async with lock:  # identical requests in flight are paid for once
+                return await self._chat(request, key)
+        finally:
+            if not lock.locked() and self._keys.get(key) is lock:
+                del self._keys[key]
+
+    async def _chat(self, request: ChatRequest, key: str) -> Completion:
+        schema = request.json_schema
+        choices = self._cached(key, request.n, schema)
+        self.stats.cache_hits += len(choices)
+        messages = request.messages
+        if schema is not None and not self.backend.native_schema:
+            messages = _with_instruction(messages, schema_instruction(schema))
+        usage, calls, retries, reasks = Usage(), 0, 0, 0
+        error: str | None = None
+        while len(choices) < request.n:
+            calls += 1
+            try:
+                reply = await self._call(attrs.evolve(request, messages=messages,
+                                                      n=request.n - len(choices)))
+            except BackendError as exc:
+                if not exc.retryable or retries >= self.limits.retries:
+                    error = f"{exc} (after {calls} attempt{'s' if calls > 1 else ''})"
+                    break
+                retries += 1
+                self.stats.retries += 1
+                await asyncio.sleep(self._backoff(retries, exc.retry_after))
+                continue
+            usage += reply.usage
+            good, problem, bad_text = self._usable(reply.choices, schema)
+            if good and self.cache is not None:
+                self.cache.put(key, len(choices), good)
+            choices += good
+            if len(choices) >= request.n:
+                break
+            if not problem:
+                if good:  # fewer choices than asked for (some servers ignore n): ask again
+                    continue
+                problem = "the backend returned no choices"
+            if problem.startswith("unparseable") and schema is not None and \
+                    reasks < self.limits.reask:
+                reasks += 1
+                messages = reask(request.messages if self.backend.native_schema else messages,
+                                 bad_text, problem, schema)
+            elif retries < self.limits.retries:
+                retries += 1
+            else:
+                error = f"{problem} (after {calls} attempts)"
+                break
+            self.stats.retries += 1
+        if error is not None:
+            self.stats.failures += 1
+        return Completion(tuple(choices), usage, error, calls)
+
+    def _cached(self, key: str, n: int, schema: Any) -> list[Choice]:
+        if self.cache is None:
+            return []
+        found = self.cache.get(key, n)
+        if schema is None:
+            return found
+        return [attrs.evolve(c, data=parse_structured(c.text, schema)) for c in found]
+
+    @staticmethod
+    def _usable(choices: tuple[Choice, ...], schema: Any) -> tuple[list[Choice], str, str]:
+        good: list[Choice] = []
+        problem, bad_text = "", ""
+        for choice in choices:
+            if choice.finish_reason == "length":
+                problem, bad_text = problem or "truncated: the reply hit max_tokens", choice.text
+                continue
+            if schema is not None:
+                try:
+                    choice = attrs.evolve(choice, data=parse_structured(choice.text, schema))
+                except ValueError as exc:
+                    problem, bad_text = f"unparseable structured output: {exc}", choice.text
+                    continue
+            good.append(choice)
+        return good, problem, bad_text
+
+    async def _call(self, request: ChatRequest) -> BackendReply:
+        estimate = 0
+        if self._rpm is not None:
+            await self._rpm.take(1)
+        if self._tpm is not None:
+            estimate = _estimate_tokens(request)
+            await self._tpm.take(estimate)
+        await self._limiter.acquire()
+        self.stats.requests += 1
+        try:
+            async with asyncio.timeout(self.limits.timeout):
+                reply = await self.backend.complete(request)
+        except TimeoutError:
+            raise BackendError("timeout", f"no reply within {self.limits.timeout:g}s") from None
+        except BackendError as exc:
+            if exc.kind == "rate_limit":
+                self.stats.rate_limited += 1
+                self._limiter.on_rate_limit()
+            raise
+        except Exception as exc:  # a backend bug must not take the stage down
+            raise BackendError("client", f"backend {self.backend.name!r} failed: "
+                                         f"{type(exc).__name__}: {exc}") from exc
+        finally:
+            self._limiter.release()
+        self._limiter.on_success()
+        self.stats.prompt_tokens += reply.usage.prompt_tokens
+        self.stats.completion_tokens += reply.usage.completion_tokens
+        self.stats.add_cost(reply.cost)
+        if self._tpm is not None:
+            spent = reply.usage.prompt_tokens + reply.usage.completion_tokens
+            self._tpm.settle(spent - estimate)
+        return reply
+
+    def _backoff(self, retry: int, retry_after: float | None) -> float:
+        """Full-jitter exponential backoff; at least Retry-After; at most ``max_backoff``."""
+        ceiling = min(self.limits.max_backoff, self.limits.backoff * 2 ** (retry - 1))
+        wait = self._rng.uniform(0, ceiling)
+        if retry_after is not None:
+            wait = max(wait, retry_after * (1 + 0.1 * self._rng.random()))
+        return min(wait, self.limits.max_backoff)
+
+    async def aclose(self) -> None:
+        """Release the backend."""
+        await self.backend.aclose()
+
+
+def _with_instruction(messages: tuple[dict[str, Any], ...],
+                      line: str) -> tuple[dict[str, Any], ...]:
+    for i in range(len(messages) - 1, -1, -1):
+        if messages[i].get("role") == "user" and isinstance(messages[i].get("content"), str):
+            changed = dict(messages[i], content=f"{messages[i]['content']}\n\n{line}")
+            return (*messages[:i], changed, *messages[i + 1:])
+    return (*messages, {"role": "user", "content": line})
+
+
+def _estimate_tokens(request: ChatRequest) -> int:
+    chars = sum(len(str(m.get("content") or "")) for m in request.messages)
+    return chars // 4 + (request.max_tokens or 256) * request.n

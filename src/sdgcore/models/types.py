@@ -1,0 +1,150 @@
+"""What goes into and comes out of the model layer.
+
+A stage sends a :class:`ChatRequest` to an endpoint and always gets a :class:`Completion`
+back: with all ``n`` choices, or with fewer and an ``error`` saying why (never an exception).
+Backends raise :class:`BackendError` for a failed call; the layer above them retries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal
+
+import attrs
+
+Message = Mapping[str, Any]
+"""An OpenAI-style chat message: ``{"role": "user", "content": "..."}``."""
+
+
+def _messages(value: Sequence[Message]) -> tuple[dict[str, Any], ...]:
+    return tuple(dict(m) for m in value)
+
+
+@attrs.frozen
+class ChatRequest:
+    """One chat request. Sampling fields left None take the endpoint's defaults.
+
+    :param messages: the conversation.
+    :param n: how many choices to return.
+    :param temperature: sampling temperature.
+    :param top_p: nucleus sampling.
+    :param max_tokens: the completion token limit.
+    :param seed: the sampling seed, where the backend supports one.
+    :param json_schema: ask for JSON matching this schema; choices carry the parsed ``data``.
+    :param stop: stop sequences.
+    :param logprobs: ask for token log-probabilities (where the backend gives them).
+    """
+
+    messages: tuple[dict[str, Any], ...] = attrs.field(converter=_messages)
+    n: int = attrs.field(default=1, validator=attrs.validators.ge(1))
+    temperature: float | None = None
+    top_p: float | None = None
+    max_tokens: int | None = None
+    seed: int | None = None
+    json_schema: Mapping[str, Any] | None = None
+    stop: tuple[str, ...] | None = None
+    logprobs: bool = False
+
+
+@attrs.frozen
+class Choice:
+    """One generated answer.
+
+    :param text: the assistant message.
+    :param finish_reason: ``"stop"``, ``"length"``, ...
+    :param data: the parsed JSON, for a request with a ``json_schema``.
+    :param logprob: the sum of token log-probabilities, where the backend gave them.
+    :param cached: it came from the request cache, at no cost.
+    """
+
+    text: str
+    finish_reason: str | None = "stop"
+    data: Any = None
+    logprob: float | None = None
+    cached: bool = False
+
+
+@attrs.frozen
+class Usage:
+    """Tokens a call consumed."""
+
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+
+    def __add__(self, other: Usage) -> Usage:
+        return Usage(self.prompt_tokens + other.prompt_tokens,
+                     self.completion_tokens + other.completion_tokens)
+
+
+@attrs.frozen
+class Completion:
+    """The answer of the model layer to a request.
+
+    :param choices: the choices obtained, cached ones first; ``n`` of them unless ``error``.
+    :param usage: tokens paid for this request (cached choices cost nothing).
+    :param error: why fewer than ``n`` choices came back, or None.
+    :param attempts: backend calls made for it (0 when everything was cached).
+    """
+
+    choices: tuple[Choice, ...] = ()
+    usage: Usage = Usage()
+    error: str | None = None
+    attempts: int = 0
+
+    @property
+    def ok(self) -> bool:
+        """All requested choices came back."""
+        return self.error is None
+
+    @property
+    def text(self) -> str | None:
+        """The first choice's text, or None."""
+        return self.choices[0].text if self.choices else None
+
+
+@attrs.frozen
+class BackendReply:
+    """What a backend returns for one call: choices (``data`` unset) and usage."""
+
+    choices: tuple[Choice, ...]
+    usage: Usage = Usage()
+    cost: float | None = None
+
+
+ErrorKind = Literal["rate_limit", "server", "timeout", "connection", "malformed", "client"]
+
+
+class BackendError(Exception):
+    """A failed backend call.
+
+    :param kind: ``rate_limit``, ``server``, ``timeout``, ``connection`` and ``malformed`` are
+        retried; ``client`` (a 4xx other than 429: bad request, auth, unknown model) is not.
+    :param message: what happened, for the failure reason.
+    :param retry_after: seconds the server asked to wait, if it said.
+    :param status: the HTTP status, if there was one.
+    """
+
+    def __init__(self, kind: ErrorKind, message: str, *, retry_after: float | None = None,
+                 status: int | None = None) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+        self.retry_after = retry_after
+        self.status = status
+
+    @property
+    def retryable(self) -> bool:
+        return self.kind != "client"
+
+    def __str__(self) -> str:
+        status = f"HTTP {self.status}: " if self.status else ""
+        return f"{self.kind}: {status}{self.message}"
+
+
+def error_for_status(status: int, message: str, retry_after: float | None = None) -> BackendError:
+    """The :class:`BackendError` for an HTTP error status."""
+    if status == 429:
+        return BackendError("rate_limit", message, retry_after=retry_after, status=status)
+    if status in (408, 409) or status >= 500:
+        return BackendError("server", message, retry_after=retry_after, status=status)
+    return BackendError("client", message, status=status)
