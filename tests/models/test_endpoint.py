@@ -241,3 +241,11 @@ def test_models_share_identical_endpoints(tmp_path, make_plugin_manager):
         with pytest.raises(KeyError, match="no model endpoint for role 'writer'"):
             models["writer"]
     assert json.loads(json.dumps(models.stats()))["student"]["requests"] == 1
+
+
+def test_every_request_field_but_n_is_in_the_cache_key():
+    import attrs
+
+    from sdgcore.models.cache import _KEYED
+
+    assert set(_KEYED) == {f.name for f in attrs.fields(ChatRequest)} - {"n"}

@@ -17,8 +17,6 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import attrs
-
 from sdgcore.models.types import ChatRequest, Choice
 
 _SCHEMA = """
@@ -33,11 +31,14 @@ CREATE TABLE IF NOT EXISTS choices (
 ) WITHOUT ROWID
 """
 
+_INSERT = "INSERT OR IGNORE INTO choices VALUES (?, ?, ?, ?, ?, ?)"
+_KEYED = ("messages", "temperature", "top_p", "max_tokens", "seed", "json_schema", "stop",
+          "logprobs")
+
 
 def cache_key(identity: Mapping[str, Any], request: ChatRequest) -> str:
     """The cache key of ``request`` sent to the endpoint with ``identity``."""
-    fields = attrs.asdict(request, recurse=False)
-    fields.pop("n")
+    fields = {name: getattr(request, name) for name in _KEYED}
     blob = json.dumps({"endpoint": dict(identity), "request": fields}, sort_keys=True,
                       separators=(",", ":"), ensure_ascii=False, default=_plain)
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
@@ -76,9 +77,12 @@ class RequestCache:
         now = time.time()
         rows = [(key, start + i, c.text, c.finish_reason, c.logprob, now)
                 for i, c in enumerate(choices)]
+        if len(rows) == 1:  # one statement is its own transaction
+            self._db.execute(_INSERT, rows[0])
+            return
         self._db.execute("BEGIN IMMEDIATE")
         try:
-            self._db.executemany("INSERT OR IGNORE INTO choices VALUES (?, ?, ?, ?, ?, ?)", rows)
+            self._db.executemany(_INSERT, rows)
         except BaseException:
             self._db.execute("ROLLBACK")
             raise

@@ -324,3 +324,26 @@ def _error(status: int, message: str, code: str,
            headers: dict[str, str] | None = None) -> web.Response:
     body = {"error": {"message": message, "type": code, "param": None, "code": code}}
     return web.json_response(body, status=status, headers=headers)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """``python -m sdgcore.testing.server``: serve until standard input closes (benchmarks
+    run the server in its own process so its CPU is not counted as the client's)."""
+    import argparse
+    import sys
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("--latency", type=float, default=0.0)
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--reply", default="ok")
+    args = parser.parse_args(argv)
+    server = FakeOpenAIServer(Reply(args.reply), latency=args.latency, port=args.port).start()
+    print(server.url, flush=True)
+    try:
+        sys.stdin.read()
+    finally:
+        server.stop()
+
+
+if __name__ == "__main__":
+    main()
