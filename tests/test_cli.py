@@ -165,3 +165,33 @@ def test_run_never_writes_into_a_foreign_directory(sdg_cli, make_plugin_manager,
                      manager=make_plugin_manager(components))
     assert result.exit_code == 2 and "not an sdg run directory" in result.output
     assert sorted(p.name for p in foreign.iterdir()) == ["thesis.tex"]
+
+
+def test_run_with_a_model_endpoint_keeps_accounts_and_pays_once(sdg_cli, make_plugin_manager,
+                                                                   tmp_path, fake_openai):
+    from sdgcore.testing.server import Script
+
+    fake_openai.script = Script.respond(lambda req: f"Q: {req.last_user}?")
+    manager = make_plugin_manager(components)
+    config = tmp_path / "prompt.yaml"
+    config.write_text(yaml.safe_dump({
+        "task": {"type": "prompt", "prompts": ["apples", "pears", "plums"]},
+        "models": {"teacher": {"backend": "openai_compat", "model": "fake-model",
+                               "api_base": fake_openai.url}},
+        "run": {"dir": str(tmp_path / "run")},
+    }))
+    result = sdg_cli(["run", str(config)], manager=manager)
+    assert result.exit_code == 0, result.output
+    lines = (tmp_path / "run" / "generated.jsonl").read_text().splitlines()
+    assert [Sample.from_json(x).question for x in lines] == ["Q: apples?", "Q: pears?", "Q: plums?"]
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert summary["models"]["teacher"]["requests"] == 3
+    assert "models" in result.stdout and "teacher" in result.stdout
+    assert fake_openai.count() == 3
+
+    again = sdg_cli(["run", str(config)], manager=manager)  # same config: resumed from cache
+    assert again.exit_code == 0, again.output
+    assert fake_openai.count() == 3  # no request paid twice
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert summary["models"]["teacher"]["cache_hits"] == 3
+    assert summary["models"]["teacher"]["requests"] == 0

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import attrs
 
 from sdgcore.config.schema import RunConfig
+
+if TYPE_CHECKING:
+    from sdgcore.models.registry import Models
 
 
 @attrs.frozen
@@ -16,10 +20,12 @@ class RunContext:
     :param run_dir: the run directory; a component keeps its own files under
         ``run_dir / "<kind>-<name>"`` (see :meth:`workdir`).
     :param config: the whole resolved run config.
+    :param models: the run's model endpoints by role (``ctx.models["teacher"].chat(...)``).
     """
 
     run_dir: Path
     config: RunConfig
+    models: Models
 
     @property
     def seed(self) -> int:

@@ -51,6 +51,8 @@ def run(ctx: click.Context, config: Path, overrides: tuple[str, ...], fresh: boo
     manager = manager_from(ctx)
     cfg = load_config(config, manager.registry, overrides=overrides)
     cfg.task.component.ensure_built("task.type", cfg.task.origin)
+    for role, choice in cfg.models.items():
+        choice.component.ensure_built(f"models.{role}.backend", choice.origin)
     resolved = dump_config(cfg, manager.registry)
     versions = {p.distribution: p.version for p in manager.plugins if p.state == "loaded"}
     rundir = RunDir.open(cfg.run.dir, resolved=resolved, fingerprint=fingerprint(resolved),
@@ -64,6 +66,18 @@ def run(ctx: click.Context, config: Path, overrides: tuple[str, ...], fresh: boo
         table.add_row(str(result.run_dir / name), str(count))
     out.print(table)
     out.print("time: " + ", ".join(f"{k} {v:.2f}s" for k, v in result.seconds.items()))
+    used = {name: st for name, st in result.models.items() if st["requests"] or st["cache_hits"]}
+    if used:
+        table = Table(title="models")
+        for col in ("endpoint", "requests", "retries", "rate limited", "cache hits", "failures",
+                    "tokens in", "tokens out", "cost $"):
+            table.add_column(col, justify="left" if col == "endpoint" else "right")
+        for name, st in used.items():
+            cost = "-" if st["cost"] is None else f"{st['cost']:.4f}"
+            table.add_row(name, *(str(st[k]) for k in (
+                "requests", "retries", "rate_limited", "cache_hits", "failures",
+                "prompt_tokens", "completion_tokens")), cost)
+        out.print(table)
     if result.pending:
         warn(f"stages not built yet, so not run: {', '.join(result.pending)}")
 

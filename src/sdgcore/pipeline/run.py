@@ -8,8 +8,10 @@ says so in its result instead of pretending to have done them.
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
+from typing import Any
 
 import attrs
 
@@ -17,9 +19,12 @@ from sdgcore.base import Task
 from sdgcore.config.schema import RunConfig
 from sdgcore.context import RunContext
 from sdgcore.errors import SdgError
+from sdgcore.models.registry import Models
 from sdgcore.records import Sample
 from sdgcore.store.rundir import write_atomic
 
+CACHE_FILE = "requests.sqlite"
+"""The run's request cache, inside the run directory."""
 STAGES = ("prepare", "generate", "label", "solve", "rewrite", "categorize", "export")
 BUILT = ("prepare", "generate")
 
@@ -32,12 +37,14 @@ class RunResult:
     :param counts: samples per output file name.
     :param seconds: wall time per stage that ran.
     :param pending: stages that are not built yet and did not run.
+    :param models: accounting per model endpoint (requests, retries, cache hits, tokens, cost).
     """
 
     run_dir: Path
     counts: dict[str, int]
     seconds: dict[str, float]
     pending: tuple[str, ...]
+    models: dict[str, dict[str, Any]] = attrs.field(factory=dict)
 
 
 async def run(config: RunConfig, run_dir: Path) -> RunResult:
@@ -46,21 +53,30 @@ async def run(config: RunConfig, run_dir: Path) -> RunResult:
     :raises NotBuiltError: the configured task is not built yet.
     """
     config.task.component.ensure_built("task.type", config.task.origin)
-    ctx = RunContext(run_dir=run_dir, config=config)
+    for role, choice in config.models.items():
+        choice.component.ensure_built(f"models.{role}.backend", choice.origin)
+    models = Models(config.models, run_dir / CACHE_FILE, seed=config.run.seed)
+    ctx = RunContext(run_dir=run_dir, config=config, models=models)
     task: Task = config.task.create()
     seconds: dict[str, float] = {}
+    try:
+        start = time.perf_counter()
+        await task.prepare(ctx)
+        seconds["prepare"] = time.perf_counter() - start
 
-    start = time.perf_counter()
-    await task.prepare(ctx)
-    seconds["prepare"] = time.perf_counter() - start
-
-    start = time.perf_counter()
-    samples = await _generate(task, ctx, config.target.learnable)
-    write_atomic(run_dir / "generated.jsonl", (s.to_json() + "\n" for s in samples))
-    seconds["generate"] = time.perf_counter() - start
+        start = time.perf_counter()
+        samples = await _generate(task, ctx, config.target.learnable)
+        write_atomic(run_dir / "generated.jsonl", (s.to_json() + "\n" for s in samples))
+        seconds["generate"] = time.perf_counter() - start
+    finally:
+        await models.aclose()
 
     pending = tuple(s for s in STAGES if s not in BUILT)
-    return RunResult(run_dir, {"generated.jsonl": len(samples)}, seconds, pending)
+    result = RunResult(run_dir, {"generated.jsonl": len(samples)}, seconds, pending,
+                       models.stats())
+    write_atomic(run_dir / "summary.json", json.dumps(attrs.asdict(result), indent=2,
+                                                     default=str) + "\n")
+    return result
 
 
 MAX_DUPLICATE_RUN = 200

@@ -1,4 +1,4 @@
-"""Small, real components for tests: a task that needs no model.
+"""Small, real components for tests: a task that needs no model, and one that asks one.
 
 Register them with ``make_plugin_manager(testing_plugin)`` (the fixture) or
 ``create_plugin_manager(plugins=[sdgcore.testing.components])``.
@@ -39,6 +39,34 @@ class ListTask(Task):
                 return
 
 
+@attrs.frozen
+class PromptTaskConfig:
+    """``task:`` for ``type: prompt``: each prompt is sent to ``role``; each reply is a
+    question."""
+
+    prompts: list[str]
+    role: str = "teacher"
+
+
+class PromptTask(Task):
+    """Asks a model for one question per prompt (for tests of the model layer in a run)."""
+
+    name = "prompt"
+    Config = PromptTaskConfig
+
+    async def generate(self, ctx: RunContext) -> AsyncIterator[Sample]:
+        from sdgcore.models import ChatRequest
+
+        endpoint = ctx.models[self.config.role]
+        for i, prompt in enumerate(self.config.prompts):
+            done = await endpoint.chat(ChatRequest(messages=[{"role": "user", "content": prompt}]))
+            if done.ok:
+                yield Sample(task=self.name, question=done.choices[0].text,
+                             source=Source(kind="teacher", ref=endpoint.backend.model,
+                                           locator={"prompt": i}))
+
+
 @hookimpl
 def sdg_register_tasks(register: Callable[[type[Task]], None]) -> None:
     register(ListTask)
+    register(PromptTask)
