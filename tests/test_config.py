@@ -110,10 +110,10 @@ def test_unknown_keys_missing_keys_and_unknown_types(tmp_path, registry):
 
 def test_unknown_type_names_choices_and_package(tmp_path, registry):
     found = problems(tmp_path, registry, {"task": {"type": "web", "query": "x"}})
-    assert found == {"task.type": "unknown task 'web'; choose from: list, shape "
+    assert found == {"task.type": "unknown task 'web'; choose from: list, prompt, shape "
                                   "(pip install sdg-web)"}
     found = problems(tmp_path, registry, {"task": {"name": "x"}})
-    assert found == {"task.type": "required key missing; choose from: list, shape"}
+    assert found == {"task.type": "required key missing; choose from: list, prompt, shape"}
     assert problems(tmp_path, registry, {}) == {"task": "required key missing"}
 
 

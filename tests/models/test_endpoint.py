@@ -16,10 +16,11 @@ from sdgcore.testing.server import FakeOpenAIServer, Fault, Reply, Script
 FAST = dict(backoff=0.01, max_backoff=0.2, timeout=5.0)
 
 
-def endpoint(server, cache=None, structured="json_schema", sampling=Sampling(), **limits):
+def endpoint(server, cache=None, structured="json_schema", sampling=None, **limits):
     backend = OpenAICompatBackend(
         OpenAICompatConfig(api_base=server.url, api_key=Secret("sk-test"), structured=structured),
-        EndpointCommon(model="fake-model", sampling=sampling, limits=Limits(**{**FAST, **limits})),
+        EndpointCommon(model="fake-model", sampling=sampling or Sampling(),
+                       limits=Limits(**{**FAST, **limits})),
     )
     return Endpoint("teacher", backend, cache)
 

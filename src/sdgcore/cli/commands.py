@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 from importlib import resources
 from pathlib import Path
 
 import click
 import yaml
+from rich.live import Live
 from rich.table import Table
 
 from sdgcore.cli.app import cli, manager_from
-from sdgcore.cli.output import stdout, warn
+from sdgcore.cli.output import models_table, stdout, warn
 from sdgcore.config import RunConfig, dump_config, fingerprint, load_config
 from sdgcore.config.values import Selected
 from sdgcore.errors import SdgError
@@ -46,19 +48,23 @@ def run(ctx: click.Context, config: Path, overrides: tuple[str, ...], fresh: boo
     unless --fresh is given.
     """
     from sdgcore import pipeline
+    from sdgcore.models import Models
     from sdgcore.store import RunDir
 
     manager = manager_from(ctx)
     cfg = load_config(config, manager.registry, overrides=overrides)
-    cfg.task.component.ensure_built("task.type", cfg.task.origin)
-    for role, choice in cfg.models.items():
-        choice.component.ensure_built(f"models.{role}.backend", choice.origin)
+    pipeline.check_built(cfg)
     resolved = dump_config(cfg, manager.registry)
     versions = {p.distribution: p.version for p in manager.plugins if p.state == "loaded"}
     rundir = RunDir.open(cfg.run.dir, resolved=resolved, fingerprint=fingerprint(resolved),
                          versions=versions, fresh=fresh)
-    result = asyncio.run(pipeline.run(cfg, rundir.path))
+    models = Models(cfg.models, rundir.path / pipeline.CACHE_FILE, seed=cfg.run.seed)
     out = stdout()
+    live = (Live(get_renderable=lambda: models_table(models.stats(), "models (live)"),
+                 console=out, refresh_per_second=4, transient=True)
+            if out.is_terminal else contextlib.nullcontext())
+    with live:
+        result = asyncio.run(pipeline.run(cfg, rundir.path, models))
     table = Table(title=f"sdg run: {result.run_dir}")
     table.add_column("output")
     table.add_column("samples", justify="right")
@@ -68,16 +74,7 @@ def run(ctx: click.Context, config: Path, overrides: tuple[str, ...], fresh: boo
     out.print("time: " + ", ".join(f"{k} {v:.2f}s" for k, v in result.seconds.items()))
     used = {name: st for name, st in result.models.items() if st["requests"] or st["cache_hits"]}
     if used:
-        table = Table(title="models")
-        for col in ("endpoint", "requests", "retries", "rate limited", "cache hits", "failures",
-                    "tokens in", "tokens out", "cost $"):
-            table.add_column(col, justify="left" if col == "endpoint" else "right")
-        for name, st in used.items():
-            cost = "-" if st["cost"] is None else f"{st['cost']:.4f}"
-            table.add_row(name, *(str(st[k]) for k in (
-                "requests", "retries", "rate_limited", "cache_hits", "failures",
-                "prompt_tokens", "completion_tokens")), cost)
-        out.print(table)
+        out.print(models_table(used))
     if result.pending:
         warn(f"stages not built yet, so not run: {', '.join(result.pending)}")
 

@@ -6,6 +6,7 @@ import sys
 
 from rich.console import Console
 from rich.markup import escape
+from rich.table import Table
 
 from sdgcore.errors import SdgError
 
@@ -42,3 +43,17 @@ def report_error(err: SdgError) -> None:
 def warn(message: str) -> None:
     """Print one ``warning: ...`` line on standard error."""
     stderr().print(f"[yellow]warning:[/] {escape(message)}")
+
+
+def models_table(stats: dict, title: str = "models") -> Table:
+    """Per-endpoint accounting (``Models.stats()``) as a table."""
+    table = Table(title=title)
+    for col in ("endpoint", "requests", "retries", "rate limited", "cache hits", "failures",
+                "tokens in", "tokens out", "cost $"):
+        table.add_column(col, justify="left" if col == "endpoint" else "right")
+    for name, st in stats.items():
+        cost = "-" if st["cost"] is None else f"{st['cost']:.4f}"
+        table.add_row(name, *(str(st[k]) for k in (
+            "requests", "retries", "rate_limited", "cache_hits", "failures",
+            "prompt_tokens", "completion_tokens")), cost)
+    return table

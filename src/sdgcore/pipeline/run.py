@@ -47,15 +47,23 @@ class RunResult:
     models: dict[str, dict[str, Any]] = attrs.field(factory=dict)
 
 
-async def run(config: RunConfig, run_dir: Path) -> RunResult:
-    """Run the built stages of ``config`` in ``run_dir`` (already opened).
-
-    :raises NotBuiltError: the configured task is not built yet.
-    """
+def check_built(config: RunConfig) -> None:
+    """Raise :class:`NotBuiltError` for a selected task or backend that is not built yet."""
     config.task.component.ensure_built("task.type", config.task.origin)
     for role, choice in config.models.items():
         choice.component.ensure_built(f"models.{role}.backend", choice.origin)
-    models = Models(config.models, run_dir / CACHE_FILE, seed=config.run.seed)
+
+
+async def run(config: RunConfig, run_dir: Path, models: Models | None = None) -> RunResult:
+    """Run the built stages of ``config`` in ``run_dir`` (already opened).
+
+    :param models: the run's endpoints, if the caller made them (to watch their accounts);
+        by default made here. Closed when the run ends, either way.
+    :raises NotBuiltError: the configured task or a backend is not built yet.
+    """
+    check_built(config)
+    if models is None:
+        models = Models(config.models, run_dir / CACHE_FILE, seed=config.run.seed)
     ctx = RunContext(run_dir=run_dir, config=config, models=models)
     task: Task = config.task.create()
     seconds: dict[str, float] = {}
