@@ -27,6 +27,7 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from sdgcore.config.values import Secret
 from sdgcore.models import ChatRequest, Endpoint
 from sdgcore.models.cache import RequestCache
 from sdgcore.models.config import EndpointCommon, Limits, OpenAICompatConfig, RemoteConfig
@@ -78,7 +79,7 @@ async def layered(backend_name: str, url: str, n: int, concurrency: int,
         os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
         from sdgcore.models.backends.litellm import LiteLLMBackend
 
-        backend = LiteLLMBackend(RemoteConfig(api_base=url),
+        backend = LiteLLMBackend(RemoteConfig(api_base=url, api_key=Secret("sk-bench")),
                                  EndpointCommon(model="openai/fake-model", limits=limits))
     cache = RequestCache(cache_dir / "cache.sqlite") if cache_dir is not None else None
     endpoint = Endpoint(backend_name, backend, cache)
@@ -137,7 +138,7 @@ def main() -> None:
                       f"{r['cpu_ms_per_request']:.3f}",
                       f"{r['wall_s'] / base['wall_s']:.3f}" if base else "-",
                       f"{r['cpu_s'] / base['cpu_s']:.2f}" if base else "-")
-    Console().print(table)
+    Console(width=None if sys.stdout.isatty() else 140).print(table)
     RESULTS.mkdir(exist_ok=True)
     versions = {}
     for dist in ("sdgcore", "aiohttp", "litellm"):
