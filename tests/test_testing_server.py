@@ -3,6 +3,9 @@
 import asyncio
 import json
 import re
+import subprocess
+import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -10,7 +13,7 @@ import urllib.request
 import aiohttp
 import pytest
 
-from sdgcore.testing.server import FakeOpenAIServer, Fault, Reply, Script
+from sdgcore.testing.server import FakeOpenAIServer, Fault, LoggedRequest, Reply, Script
 
 
 def body(content="hi", **extra):
@@ -27,17 +30,49 @@ def call(server, payload, timeout=10.0):
     return asyncio.run(post(server, payload, timeout))
 
 
-def test_reply_shape_and_usage():
+def content(raw, i=0):
+    return json.loads(raw)["choices"][i]["message"]["content"]
+
+
+def urlopen(url, payload=None, timeout=5):
+    data = None if payload is None else json.dumps(payload).encode()
+    request = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=timeout) as resp:
+        return json.loads(resp.read())
+
+
+def test_reply_shape_usage_and_log():
     with FakeOpenAIServer("4") as server:
-        status, _, raw = call(server, body("what is two plus two", temperature=0.3))
+        assert server.url == f"http://127.0.0.1:{server.port}/v1"
+        status, _, raw = call(server, body("what is two plus two", temperature=0.3, seed=1))
     data = json.loads(raw)
     assert status == 200 and data["object"] == "chat.completion"
+    assert data["id"].startswith("chatcmpl-") and isinstance(data["created"], int)
     assert data["model"] == "fake-model"
     assert data["choices"] == [{"index": 0, "message": {"role": "assistant", "content": "4"},
                                 "finish_reason": "stop", "logprobs": None}]
     assert data["usage"] == {"prompt_tokens": 5, "completion_tokens": 1, "total_tokens": 6}
     [logged] = server.requests
-    assert logged.completed and logged.outcome == "ok" and logged.body["temperature"] == 0.3
+    assert isinstance(logged, LoggedRequest)
+    assert (logged.index, logged.path, logged.outcome, logged.status) == (
+        0, "/v1/chat/completions", "ok", 200)
+    assert logged.completed and logged.body["temperature"] == 0.3 and logged.body["seed"] == 1
+    assert json.loads(logged.raw) == logged.body
+    assert logged.headers["Content-Type"] == "application/json"
+    assert abs(logged.received_at - time.time()) < 60
+
+
+def test_sync_client_and_explicit_usage():
+    parts = [{"type": "text", "text": "two words"}, {"type": "text", "text": "and three more"}]
+    payload = {"model": "other", "messages": [{"role": "user", "content": parts}]}
+    with FakeOpenAIServer([Reply("x"), Reply("y z", prompt_tokens=100, completion_tokens=7)],
+                          models=["a", "b"]) as server:
+        first = urlopen(f"{server.url}/chat/completions", payload)
+        second = urlopen(f"{server.url}/chat/completions", payload)
+        models = urlopen(f"{server.url}/models")
+    assert first["model"] == "other" and first["usage"]["prompt_tokens"] == 5
+    assert second["usage"] == {"prompt_tokens": 100, "completion_tokens": 7, "total_tokens": 107}
+    assert [m["id"] for m in models["data"]] == ["a", "b"]
 
 
 def test_n_choices_cycle_and_logprobs():
@@ -45,82 +80,123 @@ def test_n_choices_cycle_and_logprobs():
     with FakeOpenAIServer(script) as server:
         data = json.loads(call(server, body(n=3))[2])
     assert [c["message"]["content"] for c in data["choices"]] == ["a b", "c", "a b"]
+    assert [c["index"] for c in data["choices"]] == [0, 1, 2]
     assert data["choices"][0]["logprobs"]["content"][1] == {
         "token": "b", "logprob": -0.2, "top_logprobs": []}
+    assert data["usage"]["completion_tokens"] == 5
 
 
 def test_sequence_then_exhausted():
     with FakeOpenAIServer(["one", Reply("two", completion_tokens=7)]) as server:
-        first = json.loads(call(server, body())[2])
+        first = call(server, body())[2]
         second = json.loads(call(server, body())[2])
         status, _, raw = call(server, body())
-    assert first["choices"][0]["message"]["content"] == "one"
-    assert second["usage"]["completion_tokens"] == 7
+    assert content(first) == "one" and second["usage"]["completion_tokens"] == 7
     assert status == 500 and json.loads(raw)["error"]["message"] == "script exhausted"
     assert [r.outcome for r in server.requests] == ["ok", "ok", "server_error"]
-    with FakeOpenAIServer(Script.sequence(["x"], then="rest")) as server:
+    with FakeOpenAIServer(Script.sequence(["x"], then=lambda r: f"rest {r.index}")) as server:
         call(server, body())
-        assert json.loads(call(server, body())[2])["choices"][0]["message"]["content"] == "rest"
+        assert content(call(server, body())[2]) == "rest 1"
 
 
 def test_by_content_and_respond():
     script = Script.by_content({"capital": "Paris", re.compile(r"\d+ \+ \d+"): "sum",
                                 "echo": lambda req: req.last_user.upper()}, default="?")
     with FakeOpenAIServer(script) as server:
-        answers = [json.loads(call(server, body(q))[2])["choices"][0]["message"]["content"]
+        answers = [content(call(server, body(q))[2])
                    for q in ("the capital of France", "2 + 2", "echo me", "nothing")]
     assert answers == ["Paris", "sum", "ECHO ME", "?"]
+    with FakeOpenAIServer(Script.by_content({"x": "y"})) as server:
+        assert call(server, body("no match"))[0] == 500
 
     seen = []
 
     def fn(req):
-        seen.append((req.index, req.model, req.system, req.body.get("response_format")))
+        seen.append((req.index, req.model, req.system, req.body.get("response_format"),
+                     len(req.messages)))
         return Reply.json({"n": req.n})
 
-    with FakeOpenAIServer(Script.respond(fn)) as server:
+    with FakeOpenAIServer(fn) as server:
         payload = body(n=2, response_format={"type": "json_object"})
         payload["messages"].insert(0, {"role": "system", "content": "be terse"})
         data = json.loads(call(server, payload)[2])
     assert json.loads(data["choices"][1]["message"]["content"]) == {"n": 2}
-    assert seen == [(0, "fake-model", "be terse", {"type": "json_object"})]
+    assert seen == [(0, "fake-model", "be terse", {"type": "json_object"}, 2)]
+
+
+def test_a_failing_script_answers_500_and_script_can_be_replaced():
+    with FakeOpenAIServer(lambda req: 1 / 0) as server:
+        status, _, raw = call(server, body())
+        assert status == 500 and "ZeroDivisionError" in json.loads(raw)["error"]["message"]
+        server.script = "replaced"
+        assert content(call(server, body())[2]) == "replaced"
+    assert [r.outcome for r in server.requests] == ["server_error", "ok"]
 
 
 def test_rate_limit_and_server_errors():
-    script = [Fault.rate_limit(0.25), Fault.rate_limit(None), Fault.server_error(503, "busy")]
+    script = [Fault.rate_limit(0.05), Fault.rate_limit(None), Fault.server_error(503, "busy"),
+              [Reply("a"), Fault.server_error(502)]]
     with FakeOpenAIServer(script) as server:
         status, headers, raw = call(server, body())
-        assert status == 429 and headers["Retry-After"] == "0.25"
-        assert headers["retry-after-ms"] == "250"
-        assert json.loads(raw)["error"]["code"] == "rate_limit_exceeded"
+        assert status == 429 and headers["Retry-After"] == "0.05"
+        assert headers["retry-after-ms"] == "50"
+        error = json.loads(raw)["error"]
+        assert error["code"] == error["type"] == "rate_limit_exceeded" and error["message"]
         status, headers, _ = call(server, body())
         assert status == 429 and "Retry-After" not in headers
         status, _, raw = call(server, body())
         assert status == 503 and json.loads(raw)["error"]["message"] == "busy"
-    assert server.count("rate_limited") == 2 and server.count("server_error") == 1
+        assert call(server, body())[0] == 502
+    assert server.count("rate_limited") == 2 and server.count("server_error") == 2
+    assert [r.status for r in server.requests] == [429, 429, 503, 502]
     assert server.completed() == []
 
 
-def test_timeout_fault_times_the_client_out_and_stop_is_prompt():
-    server = FakeOpenAIServer([Fault.timeout(60)]).start()
-    with pytest.raises(asyncio.TimeoutError):
-        call(server, body(), timeout=0.3)
+def test_timeout_fault_times_the_client_out_and_ends_quietly():
+    with FakeOpenAIServer([Fault.timeout(60), "next"]) as server:
+        with pytest.raises(asyncio.TimeoutError):
+            call(server, body(), timeout=0.2)
+        assert server.wait_for(1, timeout=1)
+        assert content(call(server, body())[2]) == "next"
+    assert [(r.outcome, r.status) for r in server.requests] == [("timeout", None), ("ok", 200)]
+    with FakeOpenAIServer(Fault.timeout(0.05)) as server:
+        status, _, raw = call(server, body())
+    assert status == 504 and json.loads(raw)["error"]["type"] == "timeout"
+    assert [(r.outcome, r.status) for r in server.requests] == [("timeout", 504)]
+
+
+def test_stop_is_prompt_with_a_client_still_waiting():
+    server = FakeOpenAIServer(Fault.timeout(60)).start()
+    errors = []
+
+    def client():
+        try:
+            urlopen(f"{server.url}/chat/completions", body(), timeout=30)
+        except Exception as exc:
+            errors.append(exc)
+
+    thread = threading.Thread(target=client)
+    thread.start()
+    assert server.wait_for(1, timeout=5)
     started = time.monotonic()
     server.stop()
-    assert time.monotonic() - started < 5
-    assert [r.outcome for r in server.requests] == ["timeout"]
-    assert server.requests[0].status is None
+    assert time.monotonic() - started < 2
+    thread.join(5)
+    assert not thread.is_alive() and len(errors) == 1
+    server.stop()
 
 
 def test_malformed_and_truncated():
     with FakeOpenAIServer([Fault.malformed(), Fault.truncated("half an ans")]) as server:
-        status, _, raw = call(server, body())
-        assert status == 200
+        status, headers, raw = call(server, body())
+        assert status == 200 and headers["Content-Type"].startswith("application/json")
         with pytest.raises(ValueError):
             json.loads(raw)
         data = json.loads(call(server, body(n=2))[2])
     assert [c["finish_reason"] for c in data["choices"]] == ["length", "length"]
     assert data["choices"][0]["message"]["content"] == "half an ans"
-    assert [r.outcome for r in server.requests] == ["malformed", "truncated"]
+    assert [(r.outcome, r.status) for r in server.requests] == [
+        ("malformed", 200), ("truncated", 200)]
     assert not any(r.completed for r in server.requests)
 
 
@@ -128,8 +204,19 @@ def test_disconnect_is_a_connection_error_not_a_hang():
     with FakeOpenAIServer([Fault.disconnect(), "after"]) as server:
         with pytest.raises(aiohttp.ClientConnectionError):
             call(server, body(), timeout=5)
-        assert json.loads(call(server, body())[2])["choices"][0]["message"]["content"] == "after"
-    assert [r.outcome for r in server.requests] == ["disconnect", "ok"]
+        assert content(call(server, body())[2]) == "after"
+    assert [(r.outcome, r.status) for r in server.requests] == [("disconnect", None), ("ok", 200)]
+
+
+def test_a_client_that_left_is_not_counted_as_completed():
+    with FakeOpenAIServer([Reply("slow", delay=0.3), "fast"]) as server:
+        with pytest.raises(asyncio.TimeoutError):
+            call(server, body(), timeout=0.1)
+        assert content(call(server, body())[2]) == "fast"
+        assert server.wait_for(2, timeout=2)
+    slow, fast = server.requests
+    assert (slow.outcome, slow.status, slow.completed) == ("ok", None, False)
+    assert fast.completed and server.completed() == [fast]
 
 
 def test_with_faults_is_deterministic_and_does_not_consume_the_script():
@@ -139,7 +226,9 @@ def test_with_faults_is_deterministic_and_does_not_consume_the_script():
         contents = []
         with FakeOpenAIServer(script) as server:
             for _ in range(30):
-                status, _, raw = call(server, body())
+                status, headers, raw = call(server, body())
+                if status == 429:
+                    assert headers["Retry-After"] == "0.05"
                 if status == 200:
                     choice = json.loads(raw)["choices"][0]
                     if choice["finish_reason"] == "stop":
@@ -148,8 +237,8 @@ def test_with_faults_is_deterministic_and_does_not_consume_the_script():
 
     first, contents = outcomes(7)
     assert first == outcomes(7)[0] and first != outcomes(8)[0]
-    assert 5 < first.count("ok") < 25
-    assert contents == [str(i) for i in range(len(contents))]  # no item skipped by a fault
+    assert 5 < first.count("ok") < 25 and set(first) > {"ok"}
+    assert contents == [str(i) for i in range(len(contents))]
     with pytest.raises(ValueError, match="unknown fault kind"):
         Script.always("x").with_faults(0.1, ["nope"])
 
@@ -167,14 +256,17 @@ def test_latency_overlaps_concurrent_requests():
         statuses = asyncio.run(burst(server, 50))
         elapsed = time.monotonic() - started
     assert statuses == [200] * 50
-    assert elapsed < 5  # 50 sequential requests would take 10 s
+    assert 0.2 <= elapsed < 5
+    assert sorted(r.index for r in server.requests) == list(range(50))
     arrivals = [r.received_at for r in server.requests]
     assert max(arrivals) - min(arrivals) < 2
 
 
 def test_bad_requests_and_unknown_paths():
     with FakeOpenAIServer() as server:
-        assert call(server, body(stream=True))[0] == 400
+        status, _, raw = call(server, body(stream=True))
+        assert status == 400
+        assert json.loads(raw)["error"]["message"] == "streaming is not supported by the fake server"
         assert call(server, {"model": "m", "messages": []})[0] == 400
         assert call(server, {"messages": [{"role": "user", "content": "x"}]})[0] == 400
         req = urllib.request.Request(f"{server.url}/chat/completions", data=b"{not json",
@@ -182,29 +274,47 @@ def test_bad_requests_and_unknown_paths():
         with pytest.raises(urllib.error.HTTPError) as info:
             urllib.request.urlopen(req, timeout=5)
         assert info.value.code == 400
-        assert "JSON object" in json.loads(info.value.read())["error"]["message"]
+        error = json.loads(info.value.read())["error"]
+        assert "JSON object" in error["message"] and error["type"] == "invalid_request_error"
         with pytest.raises(urllib.error.HTTPError) as info:
             urllib.request.urlopen(f"{server.url}/embeddings", timeout=5)
         assert info.value.code == 404
-        with urllib.request.urlopen(f"{server.url}/models", timeout=5) as resp:
-            assert json.loads(resp.read())["data"][0]["id"] == "fake-model"
-    assert server.count("bad_request") == 4
+        assert set(json.loads(info.value.read())["error"]) >= {"message", "type", "code"}
+        assert urlopen(f"{server.url}/models")["data"][0]["id"] == "fake-model"
+    assert server.count("bad_request") == 4 and server.count() == 4
+    assert server.requests[-1].body is None and server.requests[-1].raw == b"{not json"
 
 
 def test_two_servers_reset_and_wait_for():
     with FakeOpenAIServer("a") as one, FakeOpenAIServer("b") as two:
         assert one.port != two.port
-        assert json.loads(call(one, body())[2])["choices"][0]["message"]["content"] == "a"
-        assert json.loads(call(two, body())[2])["choices"][0]["message"]["content"] == "b"
+        assert content(call(one, body())[2]) == "a"
+        assert content(call(two, body())[2]) == "b"
         assert one.wait_for(1, timeout=1) and not one.wait_for(2, timeout=0.1)
     with FakeOpenAIServer(["first"]) as server:
         call(server, body())
         server.reset()
         assert server.requests == []
-        data = json.loads(call(server, body())[2])  # a second asyncio.run, rewound script
-        assert data["choices"][0]["message"]["content"] == "first"
+        assert content(call(server, body())[2]) == "first"
+        assert server.requests[0].index == 0
+
+
+def test_used_from_inside_a_running_loop_and_from_a_subprocess():
+    async def inside():
+        with FakeOpenAIServer(lambda r: r.last_user[::-1]) as server:
+            answers = await asyncio.gather(*(post(server, body(q)) for q in ("ab", "cd")))
+            child = subprocess.run(
+                [sys.executable, "-c", "import json, sys, urllib.request as u; r = u.Request("
+                 "sys.argv[1], data=sys.argv[2].encode(), headers={'Content-Type': "
+                 "'application/json'}); print(json.load(u.urlopen(r, timeout=5))"
+                 "['choices'][0]['message']['content'])",
+                 f"{server.url}/chat/completions", json.dumps(body("xyz"))],
+                capture_output=True, text=True, timeout=20)
+        return sorted(content(raw) for _, _, raw in answers), child.stdout.strip()
+
+    assert asyncio.run(inside()) == (["ba", "dc"], "zyx")
 
 
 def test_fixture(fake_openai):
-    assert json.loads(call(fake_openai, body())[2])["choices"][0]["message"]["content"] == "ok"
+    assert content(call(fake_openai, body())[2]) == "ok"
     assert len(fake_openai.completed()) == 1

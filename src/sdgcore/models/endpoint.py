@@ -47,7 +47,7 @@ class Endpoint:
         self._tpm = MinuteBudget(self.limits.tpm) if self.limits.tpm else None
         self._keys: dict[str, asyncio.Lock] = {}
         self._rng = random.Random(seed)
-        self._identity = backend.identity()
+        self._identity: dict[str, Any] | None = None  # asked of the backend on first use
 
     def resolve(self, request: ChatRequest) -> ChatRequest:
         """``request`` with the endpoint's sampling defaults filled in."""
@@ -59,6 +59,8 @@ class Endpoint:
     async def chat(self, request: ChatRequest) -> Completion:
         """Answer ``request``: ``request.n`` choices, or fewer with the reason in ``error``."""
         request = self.resolve(request)
+        if self._identity is None:
+            self._identity = self.backend.identity()
         key = cache_key(self._identity, request)
         lock = self._keys.setdefault(key, asyncio.Lock())
         try:

@@ -7,6 +7,8 @@ Backends raise :class:`BackendError` for a failed call; the layer above them ret
 
 from __future__ import annotations
 
+import email.utils
+import time
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
 
@@ -148,3 +150,23 @@ def error_for_status(status: int, message: str, retry_after: float | None = None
     if status in (408, 409) or status >= 500:
         return BackendError("server", message, retry_after=retry_after, status=status)
     return BackendError("client", message, status=status)
+
+
+def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
+    """Seconds from ``retry-after-ms`` or ``Retry-After`` (seconds or an HTTP date)."""
+    value = headers.get("retry-after-ms")
+    if value:
+        try:
+            return max(0.0, float(value) / 1000)
+        except ValueError:
+            pass
+    value = headers.get("Retry-After")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        try:
+            return max(0.0, email.utils.parsedate_to_datetime(value).timestamp() - time.time())
+        except (TypeError, ValueError):
+            return None

@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 import random
 import re
+import time
+import uuid
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import attrs
 
 FAULT_KINDS = ("rate_limit", "server_error", "timeout", "malformed", "truncated", "disconnect")
+"""The fault kinds :meth:`Script.with_faults` draws from by default."""
 
 
 @attrs.frozen
@@ -40,45 +43,53 @@ class Reply:
 
 @attrs.frozen
 class Fault:
-    """A failure the server produces instead of a reply. Build one with the class methods."""
+    """A failure the server produces instead of a reply. Build one with the class methods.
+
+    :param kind: one of :data:`FAULT_KINDS`.
+    :param status: the HTTP status it sends, if any.
+    :param retry_after: ``rate_limit``: seconds for the ``Retry-After`` header, or None.
+    :param message: the error message, for faults that send an error body.
+    :param seconds: ``timeout``: how long nothing is sent.
+    :param content: ``truncated``: the partial reply.
+    """
 
     kind: str
+    status: int | None = None
     retry_after: float | None = None
-    status: int = 500
     message: str = ""
-    seconds: float = 30.0
+    seconds: float = 0.0
     content: str = ""
 
     @classmethod
     def rate_limit(cls, retry_after: float | None = 1.0) -> Fault:
         """429 with ``Retry-After`` (seconds) and ``retry-after-ms`` headers; None omits them."""
-        return cls("rate_limit", retry_after=retry_after, status=429,
+        return cls("rate_limit", 429, retry_after=retry_after,
                    message="Rate limit reached for requests")
 
     @classmethod
     def server_error(cls, status: int = 500, message: str = "The server had an error") -> Fault:
         """An HTTP error status (500, 502, 503, ...) with an OpenAI-shaped error body."""
-        return cls("server_error", status=status, message=message)
+        return cls("server_error", status, message=message)
 
     @classmethod
     def timeout(cls, seconds: float = 30.0) -> Fault:
         """Send nothing for ``seconds`` (the client should time out first), then a 504."""
-        return cls("timeout", seconds=seconds, status=504, message="upstream timed out")
+        return cls("timeout", 504, message="the fake server timed out", seconds=seconds)
 
     @classmethod
     def malformed(cls) -> Fault:
         """200 with a JSON content type and a body that is not valid JSON."""
-        return cls("malformed", status=200)
+        return cls("malformed", 200)
 
     @classmethod
     def truncated(cls, content: str = "partial answer") -> Fault:
         """A valid completion cut off by the token limit: ``finish_reason: "length"``."""
-        return cls("truncated", status=200, content=content)
+        return cls("truncated", 200, content=content)
 
     @classmethod
     def disconnect(cls) -> Fault:
         """Drop the connection without a response."""
-        return cls("disconnect", status=0)
+        return cls("disconnect")
 
     @classmethod
     def of_kind(cls, kind: str, retry_after: float = 0.05) -> Fault:
@@ -100,8 +111,8 @@ class Fault:
 class ChatRequest:
     """A chat-completions request as a script sees it.
 
-    :param index: arrival order, from 0.
-    :param body: the whole JSON body.
+    :param index: arrival order among all requests to the server, from 0.
+    :param body: the whole JSON body (``response_format``, ``temperature``, ``seed``, ...).
     """
 
     index: int
@@ -109,14 +120,17 @@ class ChatRequest:
 
     @property
     def messages(self) -> list[dict[str, Any]]:
+        """The request's messages."""
         return list(self.body.get("messages") or [])
 
     @property
     def model(self) -> str:
+        """The requested model."""
         return str(self.body.get("model", ""))
 
     @property
     def n(self) -> int:
+        """How many choices were asked for (1 by default)."""
         n = self.body.get("n") or 1
         return n if isinstance(n, int) and n > 0 else 1
 
@@ -125,7 +139,7 @@ class ChatRequest:
         """The content of the last user message ("" if none)."""
         for message in reversed(self.messages):
             if message.get("role") == "user":
-                return _text(message.get("content"))
+                return text_of(message.get("content"))
         return ""
 
     @property
@@ -133,25 +147,28 @@ class ChatRequest:
         """The content of the first system message, or None."""
         for message in self.messages:
             if message.get("role") == "system":
-                return _text(message.get("content"))
+                return text_of(message.get("content"))
         return None
 
 
-def _text(content: Any) -> str:
-    if isinstance(content, list):  # content parts
+def text_of(content: Any) -> str:
+    """A message's content as text (the text parts joined, for a list of content parts)."""
+    if isinstance(content, list):
         return " ".join(str(p.get("text", "")) for p in content if isinstance(p, dict))
     return "" if content is None else str(content)
 
 
 Answer = Reply | Fault | str | Callable[[ChatRequest], Any] | Sequence[Reply | str]
 """What a script yields for a request: a reply, a fault, a string (a reply's content), a
-callable of the request returning one of these, or a list of replies (one per choice)."""
+callable of the request returning one of these, or a list of replies (one per choice, cycled
+when ``n`` is larger; a fault in the list answers the whole request)."""
 
 EXHAUSTED = Fault.server_error(500, "script exhausted")
+"""The answer once a sequence (or ``by_content`` without a default) has nothing left."""
 
 
 class Script:
-    """Decides the answer to each chat request. Build one with the class methods."""
+    """Decides the answer to each chat request. Build one with the static methods."""
 
     def answer(self, request: ChatRequest) -> Answer:
         """The answer to ``request``; called on the server's loop, in arrival order."""
@@ -182,18 +199,20 @@ class Script:
         """Answer every request the same way."""
         return _Respond(lambda _request: answer)
 
-    def with_faults(self, rate: float, kinds: Sequence[str] = FAULT_KINDS, *, seed: int = 0,
+    def with_faults(self, rate: float, kinds: Sequence[str] = FAULT_KINDS, seed: int = 0,
                     retry_after: float = 0.05) -> Script:
         """This script, but each request fails instead with probability ``rate``, with a
-        fault of a kind drawn from ``kinds``. Deterministic for a seed and arrival order; a
-        faulted request does not consume this script's next answer."""
+        fault of a kind drawn uniformly from ``kinds`` (rate limits carry ``retry_after``).
+        Deterministic for a seed and arrival order; a faulted request does not consume this
+        script's next answer, so a retry gets it."""
         for kind in kinds:
             Fault.of_kind(kind)
         return _Faulty(self, rate, list(kinds), seed, retry_after)
 
     @staticmethod
     def coerce(script: Script | Answer | Sequence[Answer] | None) -> Script:
-        """A script from a script, a callable, a sequence, a single answer or None ("ok")."""
+        """A script from a script, a callable (:meth:`respond`), a list (:meth:`sequence`),
+        a single reply, string or fault (:meth:`always`), or None (always ``"ok"``)."""
         if isinstance(script, Script):
             return script
         if script is None:
@@ -234,7 +253,7 @@ class _ByContent(Script):
     def answer(self, request: ChatRequest) -> Answer:
         text = request.last_user
         for key, answer in self.rules.items():
-            if (key.search(text) if isinstance(key, re.Pattern) else key in text):
+            if key.search(text) if isinstance(key, re.Pattern) else key in text:
                 return answer
         return self.default if self.default is not None else EXHAUSTED
 
@@ -263,10 +282,48 @@ def resolve(answer: Answer, request: ChatRequest) -> Fault | list[Reply]:
     if isinstance(answer, Fault):
         return answer
     items = [answer] if isinstance(answer, (str, Reply)) else list(answer)
-    if not items:
-        items = [Reply("")]
-    replies = [Reply(item) if isinstance(item, str) else item for item in items]
-    for reply in replies:
-        if not isinstance(reply, Reply):
-            raise TypeError(f"a script answered {reply!r}; expected a Reply, a str or a Fault")
+    for item in items:
+        if isinstance(item, Fault):
+            return item
+        if not isinstance(item, (str, Reply)):
+            raise TypeError(f"a script answered {item!r}; expected a Reply, a str or a Fault")
+    replies = [Reply(item) if isinstance(item, str) else item for item in items] or [Reply()]
     return [replies[i % len(replies)] for i in range(request.n)]
+
+
+def _words(text: str) -> int:
+    return len(text.split())
+
+
+def completion_body(chat: ChatRequest, replies: list[Reply]) -> dict[str, Any]:
+    """The ``chat.completion`` JSON for ``replies``, with usage estimated from word counts
+    where the replies do not set it."""
+    prompt = sum(_words(text_of(m.get("content"))) for m in chat.messages)
+    if replies and replies[0].prompt_tokens is not None:
+        prompt = replies[0].prompt_tokens
+    completion = sum(r.completion_tokens if r.completion_tokens is not None
+                     else _words(r.content) for r in replies)
+    choices = []
+    for i, reply in enumerate(replies):
+        choice: dict[str, Any] = {
+            "index": i,
+            "message": {"role": "assistant", "content": reply.content},
+            "finish_reason": reply.finish_reason,
+            "logprobs": None,
+        }
+        if reply.logprobs is not None:
+            tokens = reply.content.split()
+            choice["logprobs"] = {"content": [
+                {"token": t, "logprob": lp, "top_logprobs": []}
+                for t, lp in zip(tokens, reply.logprobs, strict=False)
+            ]}
+        choices.append(choice)
+    return {
+        "id": f"chatcmpl-{uuid.uuid4().hex[:24]}",
+        "object": "chat.completion",
+        "created": int(time.time()),
+        "model": chat.model,
+        "choices": choices,
+        "usage": {"prompt_tokens": prompt, "completion_tokens": completion,
+                  "total_tokens": prompt + completion},
+    }

@@ -17,7 +17,6 @@ import asyncio
 import json
 import threading
 import time
-import uuid
 from collections.abc import Sequence
 from typing import Any
 
@@ -30,26 +29,28 @@ from sdgcore.testing.script import (
     Fault,
     Reply,
     Script,
+    completion_body,
     resolve,
 )
 
 __all__ = ["ChatRequest", "FakeOpenAIServer", "Fault", "LoggedRequest", "Reply", "Script"]
 
-_OUTCOME = {
-    "rate_limit": "rate_limited", "server_error": "server_error", "timeout": "timeout",
-    "malformed": "malformed", "truncated": "truncated", "disconnect": "disconnect",
-}
-
-
 @attrs.frozen
 class LoggedRequest:
     """One request the server received.
 
-    :param index: arrival order among all requests, from 0.
+    :param index: arrival order among all chat requests, from 0 (:attr:`ChatRequest.index`).
+    :param path: the URL path.
+    :param body: the JSON body, or None when it was not a JSON object.
+    :param raw: the body as received.
+    :param headers: the request headers.
+    :param received_at: ``time.time()`` when the request arrived.
     :param outcome: ``ok``, ``rate_limited``, ``server_error``, ``timeout``, ``malformed``,
         ``truncated``, ``disconnect`` or ``bad_request``.
-    :param status: the HTTP status sent, or None when nothing was sent.
-    :param completed: a 200 with a valid completion body was sent.
+    :param status: the HTTP status sent, or None when nothing was (a timeout or disconnect
+        fault, or a client that had gone).
+    :param completed: a 200 with the script's completion was written in full (not a
+        malformed or truncated fault, and not to a client that had gone).
     """
 
     index: int
@@ -70,12 +71,14 @@ class FakeOpenAIServer:
         of the :class:`ChatRequest`, a sequence of answers, one answer, or None for ``"ok"``.
     :param latency: seconds added to every chat request (concurrent requests overlap).
     :param models: the ids ``GET /v1/models`` lists.
+    :param host: the address to bind; keep the loopback default.
+    :param port: the port to bind; 0 picks a free one.
     """
 
     def __init__(self, script: Script | Answer | Sequence[Answer] | None = None, *,
                  latency: float = 0.0, models: Sequence[str] = ("fake-model",),
                  host: str = "127.0.0.1", port: int = 0) -> None:
-        self.script = Script.coerce(script)
+        self.script = script
         self.latency = latency
         self.models = list(models)
         self.host, self._port = host, port
@@ -87,40 +90,52 @@ class FakeOpenAIServer:
         self._runner: web.AppRunner | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
 
-    # -- life cycle -------------------------------------------------------------------------
+    @property
+    def script(self) -> Script:
+        """The script answering chat requests; assigning coerces like the constructor."""
+        return self._script
+
+    @script.setter
+    def script(self, script: Script | Answer | Sequence[Answer] | None) -> None:
+        self._script = Script.coerce(script)
+
     def start(self) -> FakeOpenAIServer:
         """Bind the port and serve in a background thread; returns self once it listens."""
+        if self._thread is not None and self._thread.is_alive():
+            return self
         ready = threading.Event()
         failure: list[BaseException] = []
-        self._loop = asyncio.new_event_loop()
+        loop = self._loop = asyncio.new_event_loop()
 
         def serve() -> None:
-            asyncio.set_event_loop(self._loop)
+            asyncio.set_event_loop(loop)
             try:
-                self._loop.run_until_complete(self._open())
-            except BaseException as exc:  # reported to start()'s caller
+                loop.run_until_complete(self._open())
+            except BaseException as exc:
                 failure.append(exc)
-                ready.set()
-                return
             ready.set()
-            self._loop.run_forever()
-            self._loop.close()
+            if not failure:
+                loop.run_forever()
+            loop.close()
 
         self._thread = threading.Thread(target=serve, name="fake-openai", daemon=True)
         self._thread.start()
         ready.wait()
         if failure:
+            self._thread.join()
             raise failure[0]
         return self
 
     def stop(self) -> None:
-        """Stop promptly: pending handlers (a sleeping timeout fault too) are cancelled."""
+        """Stop promptly: open connections are closed and pending handlers (a sleeping
+        timeout fault too) are cancelled. Safe to call twice."""
         if self._loop is None or self._thread is None or not self._thread.is_alive():
             return
-        future = asyncio.run_coroutine_threadsafe(self._close(), self._loop)
-        future.result(timeout=10)
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(timeout=10)
+        try:
+            asyncio.run_coroutine_threadsafe(self._close(), self._loop).result(timeout=10)
+        finally:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(timeout=10)
 
     def __enter__(self) -> FakeOpenAIServer:
         return self.start()
@@ -133,10 +148,9 @@ class FakeOpenAIServer:
         app.router.add_post("/v1/chat/completions", self._chat)
         app.router.add_get("/v1/models", self._list_models)
         app.router.add_route("*", "/{tail:.*}", self._not_found)
-        self._runner = web.AppRunner(app, access_log=None)
+        self._runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.5)
         await self._runner.setup()
-        site = web.TCPSite(self._runner, self.host, self._port)
-        await site.start()
+        await web.TCPSite(self._runner, self.host, self._port).start()
         self._port = self._runner.addresses[0][1]
 
     async def _close(self) -> None:
@@ -147,6 +161,7 @@ class FakeOpenAIServer:
 
     @property
     def port(self) -> int:
+        """The bound port (once started)."""
         return self._port
 
     @property
@@ -154,10 +169,9 @@ class FakeOpenAIServer:
         """The ``api_base`` a client uses: ``http://127.0.0.1:PORT/v1``."""
         return f"http://{self.host}:{self._port}/v1"
 
-    # -- the request log ----------------------------------------------------------------------
     @property
     def requests(self) -> list[LoggedRequest]:
-        """Every request so far, in the order they were answered."""
+        """Every chat request logged so far, in arrival order (a copy)."""
         with self._cond:
             return sorted(self._log, key=lambda r: r.index)
 
@@ -166,11 +180,11 @@ class FakeOpenAIServer:
         return [r for r in self.requests if r.completed]
 
     def count(self, outcome: str | None = None) -> int:
-        """How many requests were answered, or answered with ``outcome``."""
+        """How many requests were logged, or logged with ``outcome``."""
         return sum(1 for r in self.requests if outcome is None or r.outcome == outcome)
 
     def reset(self) -> None:
-        """Forget the log and rewind the script."""
+        """Forget the log and rewind the script (and the arrival index)."""
         with self._cond:
             self._log.clear()
             self._arrivals = 0
@@ -187,15 +201,14 @@ class FakeOpenAIServer:
         with self._cond:
             return self._cond.wait_for(lambda: len(self._log) >= n_requests, timeout)
 
-    def _record(self, request: web.Request, index: int, body: Any, raw: bytes, at: float,
-                outcome: str, status: int | None, completed: bool = False) -> None:
-        entry = LoggedRequest(index, request.path, body if isinstance(body, dict) else None, raw,
-                              dict(request.headers), at, outcome, status, completed)
+    def _record(self, entry: LoggedRequest, replacing: LoggedRequest | None = None) -> None:
         with self._cond:
-            self._log.append(entry)
+            if replacing is not None and replacing in self._log:
+                self._log[self._log.index(replacing)] = entry
+            else:
+                self._log.append(entry)
             self._cond.notify_all()
 
-    # -- handlers ---------------------------------------------------------------------------
     async def _list_models(self, request: web.Request) -> web.Response:
         data = [{"id": m, "object": "model", "created": 0, "owned_by": "sdg"} for m in self.models]
         return web.json_response({"object": "list", "data": data})
@@ -214,59 +227,78 @@ class FakeOpenAIServer:
 
     async def _answer_chat(self, request: web.Request) -> web.StreamResponse:
         at = time.time()
-        with self._cond:
-            index = self._arrivals
-            self._arrivals += 1
         raw = await request.read()
         try:
             body = json.loads(raw)
         except ValueError:
             body = None
+        with self._cond:
+            index = self._arrivals
+            self._arrivals += 1
+        entry = LoggedRequest(index, request.path, body if isinstance(body, dict) else None, raw,
+                              dict(request.headers), at, "bad_request", None, False)
         problem = _invalid(body)
         if problem:
-            self._record(request, index, body, raw, at, "bad_request", 400)
-            return _error(400, problem, "invalid_request_error")
+            return await self._send(request, entry, _error(400, problem, "invalid_request_error"))
         chat = ChatRequest(index, body)
-        outcome = resolve(self.script.answer(chat), chat)
-        delay = self.latency + (max(r.delay for r in outcome) if isinstance(outcome, list) else 0)
-        if delay:
-            await asyncio.sleep(delay)
-        if isinstance(outcome, Fault):
-            return await self._fault(request, outcome, chat, index, body, raw, at)
-        self._record(request, index, body, raw, at, "ok", 200, completed=True)
-        return web.json_response(_completion(chat, outcome))
+        try:
+            answer = resolve(self.script.answer(chat), chat)
+        except Exception as exc:
+            answer = Fault.server_error(500, f"the script failed: {exc!r}")
+        if isinstance(answer, list):
+            await asyncio.sleep(self.latency + max(r.delay for r in answer))
+            response = web.json_response(completion_body(chat, answer))
+            return await self._send(request, attrs.evolve(entry, outcome="ok"), response)
+        await asyncio.sleep(self.latency)
+        return await self._fault(request, attrs.evolve(entry, outcome=_outcome(answer)),
+                                 answer, chat)
 
-    async def _fault(self, request: web.Request, fault: Fault, chat: ChatRequest, index: int,
-                     body: dict[str, Any], raw: bytes, at: float) -> web.StreamResponse:
-        outcome = _OUTCOME[fault.kind]
+    async def _send(self, request: web.Request, entry: LoggedRequest, response: web.Response,
+                    *, valid: bool = True, logged: bool = False) -> web.StreamResponse:
+        """Log, then write ``response``; a client that has gone gets nothing (status None)."""
+        gone = request.transport is None or request.transport.is_closing()
+        sent = attrs.evolve(entry, status=None if gone else response.status,
+                            completed=valid and response.status == 200 and not gone)
+        self._record(sent, replacing=entry if logged else None)
+        if not gone:
+            try:
+                await response.prepare(request)
+                await response.write_eof()
+            except ConnectionError:
+                self._record(attrs.evolve(sent, status=None, completed=False), replacing=sent)
+        return response
+
+    async def _fault(self, request: web.Request, entry: LoggedRequest, fault: Fault,
+                     chat: ChatRequest) -> web.StreamResponse:
         if fault.kind == "disconnect":
-            self._record(request, index, body, raw, at, outcome, None)
+            self._record(entry)
             if request.transport is not None:
                 request.transport.abort()
             raise asyncio.CancelledError
         if fault.kind == "timeout":
-            try:
-                await asyncio.sleep(fault.seconds)
-            except asyncio.CancelledError:
-                self._record(request, index, body, raw, at, outcome, None)
-                raise
-            self._record(request, index, body, raw, at, outcome, fault.status)
-            return _error(fault.status, fault.message, "timeout")
+            self._record(entry)
+            deadline = time.monotonic() + fault.seconds
+            while (left := deadline - time.monotonic()) > 0:
+                if request.transport is None or request.transport.is_closing():
+                    return web.Response(status=499)
+                await asyncio.sleep(min(left, 0.05))
+            return await self._send(request, entry, _error(504, fault.message, "timeout"),
+                                    logged=True)
         if fault.kind == "malformed":
-            self._record(request, index, body, raw, at, outcome, 200)
-            return web.Response(status=200, body=b'{"id": "chatcmpl-broken", "choices": [{"ind',
-                                content_type="application/json")
+            return await self._send(request, entry, web.Response(
+                body=b'{"id": "chatcmpl-broken", "choices": [{"ind',
+                content_type="application/json"), valid=False)
         if fault.kind == "truncated":
-            self._record(request, index, body, raw, at, outcome, 200)
-            reply = Reply(fault.content, finish_reason="length")
-            return web.json_response(_completion(chat, [reply] * chat.n))
+            replies = [Reply(fault.content, finish_reason="length")] * chat.n
+            response = web.json_response(completion_body(chat, replies))
+            return await self._send(request, entry, response, valid=False)
         headers = {}
         if fault.kind == "rate_limit" and fault.retry_after is not None:
-            headers = {"Retry-After": f"{fault.retry_after:g}",
-                       "retry-after-ms": str(int(fault.retry_after * 1000))}
-        self._record(request, index, body, raw, at, outcome, fault.status)
+            headers = {"Retry-After": f"{fault.retry_after:.15g}",
+                       "retry-after-ms": str(round(fault.retry_after * 1000))}
         code = "rate_limit_exceeded" if fault.kind == "rate_limit" else "server_error"
-        return _error(fault.status, fault.message, code, headers)
+        status = fault.status or 500
+        return await self._send(request, entry, _error(status, fault.message, code, headers))
 
 
 def _invalid(body: Any) -> str | None:
@@ -284,40 +316,8 @@ def _invalid(body: Any) -> str | None:
     return None
 
 
-def _words(text: str) -> int:
-    return len(text.split())
-
-
-def _completion(chat: ChatRequest, replies: list[Reply]) -> dict[str, Any]:
-    prompt = sum(_words(str(m.get("content") or "")) for m in chat.messages)
-    if replies and replies[0].prompt_tokens is not None:
-        prompt = replies[0].prompt_tokens
-    completion = sum(r.completion_tokens if r.completion_tokens is not None
-                     else _words(r.content) for r in replies)
-    choices = []
-    for i, reply in enumerate(replies):
-        choice: dict[str, Any] = {
-            "index": i,
-            "message": {"role": "assistant", "content": reply.content},
-            "finish_reason": reply.finish_reason,
-            "logprobs": None,
-        }
-        if reply.logprobs is not None:
-            tokens = reply.content.split()
-            choice["logprobs"] = {"content": [
-                {"token": t, "logprob": lp, "top_logprobs": []}
-                for t, lp in zip(tokens, reply.logprobs, strict=False)
-            ]}
-        choices.append(choice)
-    return {
-        "id": f"chatcmpl-{uuid.uuid4().hex[:24]}",
-        "object": "chat.completion",
-        "created": int(time.time()),
-        "model": chat.model,
-        "choices": choices,
-        "usage": {"prompt_tokens": prompt, "completion_tokens": completion,
-                  "total_tokens": prompt + completion},
-    }
+def _outcome(fault: Fault) -> str:
+    return "rate_limited" if fault.kind == "rate_limit" else fault.kind
 
 
 def _error(status: int, message: str, code: str,

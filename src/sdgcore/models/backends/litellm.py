@@ -13,7 +13,6 @@ from collections.abc import Iterator
 from typing import Any
 
 from sdgcore.base import Backend
-from sdgcore.models.backends.openai_compat import _retry_after
 from sdgcore.models.config import EndpointCommon, RemoteConfig
 from sdgcore.models.types import (
     BackendError,
@@ -22,6 +21,7 @@ from sdgcore.models.types import (
     Choice,
     Usage,
     error_for_status,
+    retry_after_seconds,
 )
 
 _SAMPLING = ("temperature", "top_p", "max_tokens", "seed")
@@ -144,7 +144,7 @@ def _retry_after_of(exc: BaseException) -> float | None:
                     getattr(exc, "litellm_response_headers", None),
                     getattr(exc, "headers", None)):
         if headers:
-            seconds = _retry_after(httpx.Headers(dict(headers)))
+            seconds = retry_after_seconds(httpx.Headers(dict(headers)))
             if seconds is not None:
                 return seconds
     return None

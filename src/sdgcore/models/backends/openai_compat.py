@@ -9,9 +9,7 @@ Retries, limits, timeouts and caching live in the layer above.
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import json
-import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -24,6 +22,7 @@ from sdgcore.models.types import (
     Choice,
     Usage,
     error_for_status,
+    retry_after_seconds,
 )
 
 _SAMPLING = ("temperature", "top_p", "max_tokens", "seed")
@@ -95,7 +94,7 @@ class OpenAICompatBackend(Backend):
         except aiohttp.ClientError as exc:
             raise BackendError("connection", f"{type(exc).__name__}: {exc}") from None
         if status != 200:
-            raise error_for_status(status, _error_message(raw), _retry_after(headers))
+            raise error_for_status(status, _error_message(raw), retry_after_seconds(headers))
         try:
             return parse_reply(json.loads(raw))
         except (ValueError, KeyError, TypeError, IndexError) as exc:
@@ -133,23 +132,3 @@ def _error_message(raw: bytes) -> str:
     except (ValueError, AttributeError):
         pass
     return raw[:200].decode("utf-8", "replace") or "no body"
-
-
-def _retry_after(headers: Mapping[str, str]) -> float | None:
-    """Seconds from ``retry-after-ms`` or ``Retry-After`` (seconds or an HTTP date)."""
-    value = headers.get("retry-after-ms")
-    if value:
-        try:
-            return max(0.0, float(value) / 1000)
-        except ValueError:
-            pass
-    value = headers.get("Retry-After")
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        try:
-            return max(0.0, email.utils.parsedate_to_datetime(value).timestamp() - time.time())
-        except (TypeError, ValueError):
-            return None
