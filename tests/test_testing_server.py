@@ -266,7 +266,8 @@ def test_bad_requests_and_unknown_paths():
     with FakeOpenAIServer() as server:
         status, _, raw = call(server, body(stream=True))
         assert status == 400
-        assert json.loads(raw)["error"]["message"] == "streaming is not supported by the fake server"
+        message = json.loads(raw)["error"]["message"]
+        assert message == "streaming is not supported by the fake server"
         assert call(server, {"model": "m", "messages": []})[0] == 400
         assert call(server, {"messages": [{"role": "user", "content": "x"}]})[0] == 400
         req = urllib.request.Request(f"{server.url}/chat/completions", data=b"{not json",
