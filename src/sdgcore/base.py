@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from sdgcore.context import RunContext
     from sdgcore.models.config import EndpointCommon
     from sdgcore.models.types import BackendReply, ChatRequest
-    from sdgcore.records import Direction, Sample
+    from sdgcore.records import Attempt, Direction, Sample
 
 Status = Literal["ready", "planned"]
 
@@ -125,7 +125,8 @@ class Retriever(Component, abc.ABC):
 
 
 class Voter(Component, abc.ABC):
-    """Labels a sample: the teacher answers it several times and the majority wins."""
+    """Labels a sample: the teacher answers it several times and the majority wins. Its
+    answer rule also scores the student's attempts (``solve.comparator: exact``)."""
 
     kind = "voter"
 
@@ -134,6 +135,11 @@ class Voter(Component, abc.ABC):
         """Return ``sample`` with ``votes``, ``answer``, ``reference`` and ``agreement`` set,
         or with ``dropped`` set to the reason it could not be labelled. Never raises for a
         sample that merely could not be labelled."""
+
+    @abc.abstractmethod
+    def check(self, sample: Sample, response: str) -> Attempt:
+        """Score one student ``response`` against the label ``sample.answer``: the answer
+        extracted from it and whether it is equivalent."""
 
 
 class Rewriter(Component, abc.ABC):

@@ -127,6 +127,12 @@ class Sample:
         """The stable id of this sample's content (see :func:`sample_id`)."""
         return sample_id(self)
 
+    def prompt(self) -> str:
+        """What a model answering this sample is asked: the question, then the answer format
+        the task asked for (``meta["answer_format"]``), if any."""
+        fmt = self.meta.get("answer_format")
+        return f"{self.question}\n\n{fmt}" if fmt else self.question
+
     def to_dict(self) -> dict[str, Any]:
         """Every field as JSON-safe builtins, ``id`` first."""
         return {"id": self.id, **_converter.unstructure(self)}
@@ -161,3 +167,10 @@ def sample_id(sample: Sample) -> str:
     }
     blob = json.dumps(identity, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:16]
+
+
+def derive_seed(base: int, *parts: str | int) -> int:
+    """A seed in ``[0, 2**31)`` derived from ``base`` and ``parts`` (a sample id, a stage name),
+    so every request of a run has its own reproducible seed and a rerun hits the cache."""
+    blob = json.dumps([base, *parts], separators=(",", ":")).encode("utf-8")
+    return int.from_bytes(hashlib.sha256(blob).digest()[:4], "big") & 0x7FFFFFFF

@@ -36,13 +36,15 @@ class SolveSection:
     """``solve:``: how the student is scored.
 
     :param n: attempts per sample; ``pass_rate = correct / n``.
-    :param comparator: how an attempt is compared with the label.
-    :param gate: first screen each sample with one greedy attempt before the full ``n``.
+    :param comparator: how an attempt is compared with the label: ``exact``, the voter's own
+        answer extraction and equivalence rules.
+    :param gate: first screen each sample with one greedy attempt: one it gets right is
+        taken as too easy without the full ``n`` (the two-gate design).
     :param temperature: the student's sampling temperature for the ``n`` attempts.
     """
 
     n: int = attrs.field(default=8, validator=attrs.validators.ge(1))
-    comparator: str = "exact"
+    comparator: Literal["exact"] = "exact"
     gate: bool = False
     temperature: float = 0.7
 
