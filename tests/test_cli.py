@@ -8,6 +8,7 @@ import yaml
 from sdgcore import __version__
 from sdgcore.records import Sample
 from sdgcore.testing import components
+from sdgcore.testing.server import Reply, Script
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
@@ -113,85 +114,104 @@ def test_init_writes_a_starter_that_validates(sdg_cli, tmp_path):
     assert sdg_cli(["init", str(path), "--force"]).exit_code == 0
 
 
-def test_run_refuses_a_task_that_is_not_built(sdg_cli, tmp_path):
+def test_run_refuses_what_is_not_built(sdg_cli, tmp_path):
     result = sdg_cli(["run", str(ROOT / "examples/quickstart.yaml"),
-                      "--set", f"run.dir={tmp_path / 'r'}"])
+                      "--set", f"run.dir={tmp_path / 'r'}", "--set", "voter.type=semantic"])
     assert result.exit_code == 2
-    assert "task.type: task 'distill' from sdg-distill is not built yet" in result.output
+    assert "voter.type: voter 'semantic' from sdg-voting is not built yet" in result.output
     assert not (tmp_path / "r").exists()  # refused before any work
 
 
-def list_config(tmp_path, questions, run_dir) -> Path:
-    path = tmp_path / "list.yaml"
+def always_right(request):
+    """Every model answers 4, so every sample is labelled 4 and is too easy."""
+    return [Reply("<answer>4</answer>")] * request.n
+
+
+def model_config(tmp_path, server, run_dir, task, name="c.yaml") -> Path:
+    remote = {"backend": "openai_compat", "api_base": server.url, "model": "fake-model"}
+    path = tmp_path / name
     path.write_text(yaml.safe_dump({
-        "task": {"type": "list", "questions": questions, "repeat": True},
+        "task": task,
+        "models": {"teacher": remote, "student": remote, "judge": remote},
+        "voter": {"type": "exact", "k": 3},
+        "solve": {"n": 2},
+        "rewrite": {"type": "difficulty", "max_rounds": 0},
         "target": {"learnable": 10},
         "run": {"dir": str(run_dir)},
     }))
     return path
 
 
-def test_run_uses_a_registered_task_and_keeps_the_run(sdg_cli, make_plugin_manager, tmp_path):
+def test_run_keeps_its_directory_and_refuses_another_config(sdg_cli, make_plugin_manager,
+                                                            tmp_path, fake_openai):
+    fake_openai.script = Script.respond(always_right)
     manager = make_plugin_manager(components, entry_points=True)
     run_dir = tmp_path / "run"
-    config = list_config(tmp_path, ["q1", "q2"], run_dir)
+    config = model_config(tmp_path, fake_openai, run_dir,
+                          {"type": "list", "questions": ["q1", "q2"], "repeat": True})
     result = sdg_cli(["run", str(config)], manager=manager)
     assert result.exit_code == 0, result.output
-    lines = (run_dir / "generated.jsonl").read_text().splitlines()
-    samples = [Sample.from_json(line) for line in lines]
+    samples = [Sample.from_json(x) for x in (run_dir / "too_easy.jsonl").read_text().splitlines()]
     assert [s.question for s in samples] == ["q1", "q2"]  # repeats are the same samples
-    assert "stages not built yet" in result.output
+    assert all(s.answer == "4" and s.pass_rate == 1.0 for s in samples)
     saved = yaml.safe_load((run_dir / "config.yaml").read_text())
     assert saved["task"] == {"type": "list", "questions": ["q1", "q2"], "repeat": True}
     marker = json.loads((run_dir / "sdg-run.json").read_text())
     assert marker["versions"]["sdgcore"] == __version__
 
-    assert sdg_cli(["run", str(config)], manager=manager).exit_code == 0  # same config: reuse
-    changed = list_config(tmp_path, ["other"], run_dir)
+    again = sdg_cli(["run", str(config)], manager=manager)  # same config: resumed
+    assert again.exit_code == 0 and "resuming" in again.output
+    changed = model_config(tmp_path, fake_openai, run_dir,
+                           {"type": "list", "questions": ["other"]}, "changed.yaml")
     refused = sdg_cli(["run", str(changed)], manager=manager)
     assert refused.exit_code == 2 and "holds a run of a different config" in refused.output
     assert "--fresh" in refused.output
-    assert len((run_dir / "generated.jsonl").read_text().splitlines()) == 2  # untouched
+    assert len((run_dir / "too_easy.jsonl").read_text().splitlines()) == 2  # untouched
     fresh = sdg_cli(["run", str(changed), "--fresh"], manager=manager)
     assert fresh.exit_code == 0, fresh.output
-    assert Sample.from_json((run_dir / "generated.jsonl").read_text()).question == "other"
+    assert Sample.from_json((run_dir / "too_easy.jsonl").read_text()).question == "other"
 
 
-def test_run_never_writes_into_a_foreign_directory(sdg_cli, make_plugin_manager, tmp_path):
+def test_run_never_writes_into_a_foreign_directory(sdg_cli, make_plugin_manager, tmp_path,
+                                                   fake_openai):
     foreign = tmp_path / "mine"
     foreign.mkdir()
     (foreign / "thesis.tex").write_text("precious")
-    result = sdg_cli(["run", str(list_config(tmp_path, ["q"], foreign)), "--fresh"],
-                     manager=make_plugin_manager(components))
+    config = model_config(tmp_path, fake_openai, foreign, {"type": "list", "questions": ["q"]})
+    result = sdg_cli(["run", str(config), "--fresh"],
+                     manager=make_plugin_manager(components, entry_points=True))
     assert result.exit_code == 2 and "not an sdg run directory" in result.output
     assert sorted(p.name for p in foreign.iterdir()) == ["thesis.tex"]
 
 
 def test_run_with_a_model_endpoint_keeps_accounts_and_pays_once(sdg_cli, make_plugin_manager,
                                                                    tmp_path, fake_openai):
-    from sdgcore.testing.server import Script
+    def reply(request):
+        if request.model == "fake-model" and "apples" in request.last_user and request.n == 1:
+            return "Q: apples?"
+        return always_right(request)
 
-    fake_openai.script = Script.respond(lambda req: f"Q: {req.last_user}?")
-    manager = make_plugin_manager(components)
-    config = tmp_path / "prompt.yaml"
-    config.write_text(yaml.safe_dump({
-        "task": {"type": "prompt", "prompts": ["apples", "pears", "plums"]},
-        "models": {"teacher": {"backend": "openai_compat", "model": "fake-model",
-                               "api_base": fake_openai.url}},
-        "run": {"dir": str(tmp_path / "run")},
-    }))
+    fake_openai.script = Script.respond(reply)
+    manager = make_plugin_manager(components, entry_points=True)
+    run_dir = tmp_path / "run"
+    config = model_config(tmp_path, fake_openai, run_dir,
+                          {"type": "prompt", "prompts": ["apples"]})
     result = sdg_cli(["run", str(config)], manager=manager)
     assert result.exit_code == 0, result.output
-    lines = (tmp_path / "run" / "generated.jsonl").read_text().splitlines()
-    assert [Sample.from_json(x).question for x in lines] == ["Q: apples?", "Q: pears?", "Q: plums?"]
-    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
-    assert summary["models"]["teacher"]["requests"] == 3
-    assert "models" in result.stdout and "teacher" in result.stdout
-    assert fake_openai.count() == 3
+    [sample] = [Sample.from_json(x) for x in (run_dir / "too_easy.jsonl").read_text().splitlines()]
+    assert sample.question == "Q: apples?"
+    summary = json.loads((run_dir / "summary.json").read_text())
+    endpoint = summary["models"]["teacher+student+judge"]
+    assert endpoint["requests"] == 3  # generate, label (n=3), solve (n=2)
+    assert "models" in result.stdout
+    paid = fake_openai.count()
 
-    again = sdg_cli(["run", str(config)], manager=manager)  # same config: resumed from cache
+    again = sdg_cli(["run", str(config), "--fresh"], manager=manager)
     assert again.exit_code == 0, again.output
-    assert fake_openai.count() == 3  # no request paid twice
-    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
-    assert summary["models"]["teacher"]["cache_hits"] == 3
-    assert summary["models"]["teacher"]["requests"] == 0
+    assert fake_openai.count() == paid + 3  # --fresh discards the cache with the run
+
+    rerun = sdg_cli(["run", str(config)], manager=manager)  # same config: resumed
+    assert rerun.exit_code == 0, rerun.output
+    assert fake_openai.count() == paid + 3  # nothing paid twice
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert summary["models"]["teacher+student+judge"]["requests"] == 0

@@ -38,6 +38,12 @@ class NotBuiltError(SdgError):
     exit_code = 2
 
 
+class Interrupted(SdgError):
+    """The user stopped a run (Ctrl-C); it resumes where it stopped."""
+
+    exit_code = 130
+
+
 class ConfigError(SdgError):
     """A config is wrong. Carries one line per problem, each naming its key path.
 

@@ -3,6 +3,7 @@
 import asyncio
 import json
 
+import attrs
 import pytest
 
 from sdgcore.config.values import Secret
@@ -114,8 +115,9 @@ def test_a_rerun_makes_zero_http_calls(tmp_path):
         again = run(chat_all(ep, [ask(f"q{i}", n=2) for i in range(20)]))
         assert server.count() == 0 and paid == 20
         assert [r.choices for r in again] == [
-            tuple(c.__class__(c.text, c.finish_reason, c.data, c.logprob, True) for c in r.choices)
-            for r in first]
+            tuple(attrs.evolve(c, cached=True) for c in r.choices) for r in first]
+        assert [r.tokens for r in again] == [r.tokens for r in first]  # same tokens, unpaid
+        assert all(r.usage.prompt_tokens == 0 for r in again)
         assert ep.stats.cache_hits == 40 and ep.stats.requests == 0
         more = run(chat_all(endpoint(server, cache), [ask("q0", n=5)]))[0]
         assert more.ok and len(more.choices) == 5 and sum(c.cached for c in more.choices) == 2

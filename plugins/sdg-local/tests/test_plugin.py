@@ -1,8 +1,8 @@
 from pathlib import Path
 
 import pytest
-from sdg_local import plugin
 
+from sdg_local import plugin
 from sdgcore.config import structure
 from sdgcore.errors import ConfigError
 

@@ -1,5 +1,4 @@
 from sdg_rewriters import plugin
-
 from sdgcore.config import structure
 from sdgcore.testing import components
 

@@ -1,6 +1,6 @@
 import pytest
-from sdg_voting import plugin
 
+from sdg_voting import plugin
 from sdgcore.config import structure
 from sdgcore.errors import ConfigError
 from sdgcore.testing import components

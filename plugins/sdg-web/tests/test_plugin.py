@@ -1,6 +1,6 @@
 import pytest
-from sdg_web import plugin
 
+from sdg_web import plugin
 from sdgcore.config import structure
 from sdgcore.errors import ConfigError, NotBuiltError
 

@@ -10,14 +10,13 @@ from pathlib import Path
 
 import click
 import yaml
-from rich.live import Live
 from rich.table import Table
 
 from sdgcore.cli.app import cli, manager_from
 from sdgcore.cli.output import models_table, stdout, warn
 from sdgcore.config import RunConfig, dump_config, fingerprint, load_config
 from sdgcore.config.values import Selected
-from sdgcore.errors import SdgError
+from sdgcore.errors import Interrupted, SdgError
 
 config_arg = click.argument("config", type=click.Path(path_type=Path, dir_okay=False))
 set_opt = click.option(
@@ -48,6 +47,7 @@ def run(ctx: click.Context, config: Path, overrides: tuple[str, ...], fresh: boo
     unless --fresh is given.
     """
     from sdgcore import pipeline
+    from sdgcore.cli.progress import LiveProgress
     from sdgcore.models import Models
     from sdgcore.store import RunDir
 
@@ -60,23 +60,37 @@ def run(ctx: click.Context, config: Path, overrides: tuple[str, ...], fresh: boo
                          versions=versions, fresh=fresh)
     models = Models(cfg.models, rundir.path / pipeline.CACHE_FILE, seed=cfg.run.seed)
     out = stdout()
-    live = (Live(get_renderable=lambda: models_table(models.stats(), "models (live)"),
-                 console=out, refresh_per_second=4, transient=True)
-            if out.is_terminal else contextlib.nullcontext())
-    with live:
-        result = asyncio.run(pipeline.run(cfg, rundir.path, models))
+    if rundir.resumed:
+        out.print(f"resuming the run in {rundir.path}")
+    live = LiveProgress(out, models.stats) if out.is_terminal else None
+    with live or contextlib.nullcontext():
+        try:
+            result = asyncio.run(pipeline.run(cfg, rundir.path, models, live))
+        except KeyboardInterrupt:
+            raise Interrupted("interrupted", hint=f"run `sdg run {config}` again to resume; "
+                                               "nothing paid for is lost") from None
+    print_summary(out, result)
+
+
+def print_summary(out, result) -> None:
+    """The run's summary: categories, pass rates, time, model accounts, where the files are."""
     table = Table(title=f"sdg run: {result.run_dir}")
-    table.add_column("output")
+    table.add_column("category")
     table.add_column("samples", justify="right")
+    table.add_column("file")
     for name, count in result.counts.items():
-        table.add_row(str(result.run_dir / name), str(count))
+        table.add_row(name, str(count), str(result.run_dir / f"{name}.jsonl"))
     out.print(table)
+    hist = Table(title="pass rate")
+    for label in result.histogram:
+        hist.add_column(label, justify="right")
+    hist.add_row(*(str(v) for v in result.histogram.values()))
+    out.print(hist)
     out.print("time: " + ", ".join(f"{k} {v:.2f}s" for k, v in result.seconds.items()))
     used = {name: st for name, st in result.models.items() if st["requests"] or st["cache_hits"]}
     if used:
         out.print(models_table(used))
-    if result.pending:
-        warn(f"stages not built yet, so not run: {', '.join(result.pending)}")
+    out.print(f"{result.rounds} round(s); stopped because {result.stopped}")
 
 
 @cli.command()

@@ -25,10 +25,12 @@ class RunSection:
 
     :param dir: the run directory (results, checkpoints, the request cache).
     :param seed: the seed for every random choice sdg makes.
+    :param concurrency: samples in flight at once (label, solve and rewrite overlap).
     """
 
     dir: Path = Path("runs/sdg")
     seed: int = 0
+    concurrency: int = attrs.field(default=64, validator=attrs.validators.ge(1))
 
 
 @attrs.frozen
@@ -87,9 +89,12 @@ class TargetSection:
     """``target:``: how many learnable samples the run aims for.
 
     :param learnable: generation tops up until this many samples are learnable.
+    :param batch: the most samples generated in one round (a round is checkpointed whole);
+        each round generates twice the learnable samples still missing, up to this.
     """
 
     learnable: int = attrs.field(default=100, validator=attrs.validators.ge(1))
+    batch: int = attrs.field(default=256, validator=attrs.validators.ge(1))
 
 
 @attrs.frozen

@@ -26,12 +26,14 @@ CREATE TABLE IF NOT EXISTS choices (
     text TEXT NOT NULL,
     finish_reason TEXT,
     logprob REAL,
+    prompt_tokens INTEGER NOT NULL,
+    completion_tokens INTEGER NOT NULL,
     created REAL NOT NULL,
     PRIMARY KEY (key, idx)
 ) WITHOUT ROWID
 """
 
-_INSERT = "INSERT OR IGNORE INTO choices VALUES (?, ?, ?, ?, ?, ?)"
+_INSERT = "INSERT OR IGNORE INTO choices VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
 _KEYED = ("messages", "temperature", "top_p", "max_tokens", "seed", "json_schema", "stop",
           "logprobs")
 
@@ -63,20 +65,21 @@ class RequestCache:
     def get(self, key: str, count: int) -> list[Choice]:
         """Cached choices 0, 1, ... (up to ``count``) of ``key``, stopping at the first gap."""
         rows = self._db.execute(
-            "SELECT idx, text, finish_reason, logprob FROM choices WHERE key = ? AND idx < ? "
-            "ORDER BY idx", (key, count)).fetchall()
+            "SELECT idx, text, finish_reason, logprob, prompt_tokens, completion_tokens "
+            "FROM choices WHERE key = ? AND idx < ? ORDER BY idx", (key, count)).fetchall()
         found = []
-        for expected, (idx, text, finish, logprob) in enumerate(rows):
+        for expected, (idx, text, finish, logprob, prompt, completion) in enumerate(rows):
             if idx != expected:
                 break
-            found.append(Choice(text=text, finish_reason=finish, logprob=logprob, cached=True))
+            found.append(Choice(text=text, finish_reason=finish, logprob=logprob, cached=True,
+                                prompt_tokens=prompt, completion_tokens=completion))
         return found
 
     def put(self, key: str, start: int, choices: Sequence[Choice]) -> None:
         """Store ``choices`` as indices ``start``, ``start + 1``, ... of ``key`` (committed)."""
         now = time.time()
-        rows = [(key, start + i, c.text, c.finish_reason, c.logprob, now)
-                for i, c in enumerate(choices)]
+        rows = [(key, start + i, c.text, c.finish_reason, c.logprob, c.prompt_tokens,
+                 c.completion_tokens, now) for i, c in enumerate(choices)]
         if len(rows) == 1:  # one statement is its own transaction
             self._db.execute(_INSERT, rows[0])
             return

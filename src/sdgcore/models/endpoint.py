@@ -93,7 +93,7 @@ class Endpoint:
                 await asyncio.sleep(self._backoff(retries, exc.retry_after))
                 continue
             usage += reply.usage
-            good, problem, bad_text = self._usable(reply.choices, schema)
+            good, problem, bad_text = self._usable(_attribute(reply), schema)
             if good and self.cache is not None:
                 self.cache.put(key, len(choices), good)
             choices += good
@@ -187,6 +187,18 @@ class Endpoint:
     async def aclose(self) -> None:
         """Release the backend."""
         await self.backend.aclose()
+
+
+def _attribute(reply: BackendReply) -> tuple[Choice, ...]:
+    """The reply's choices, each carrying the call's prompt tokens and an equal share of its
+    completion tokens (the remainder to the first)."""
+    count = len(reply.choices)
+    if not count:
+        return ()
+    share, rest = divmod(reply.usage.completion_tokens, count)
+    return tuple(attrs.evolve(c, prompt_tokens=reply.usage.prompt_tokens,
+                              completion_tokens=share + (rest if i == 0 else 0))
+                 for i, c in enumerate(reply.choices))
 
 
 def _with_instruction(messages: tuple[dict[str, Any], ...],

@@ -57,6 +57,8 @@ class Choice:
     :param data: the parsed JSON, for a request with a ``json_schema``.
     :param logprob: the sum of token log-probabilities, where the backend gave them.
     :param cached: it came from the request cache, at no cost.
+    :param prompt_tokens: the prompt tokens of the call that made it.
+    :param completion_tokens: its share of that call's completion tokens.
     """
 
     text: str
@@ -64,6 +66,8 @@ class Choice:
     data: Any = None
     logprob: float | None = None
     cached: bool = False
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
 
 
 @attrs.frozen
@@ -83,7 +87,7 @@ class Completion:
     """The answer of the model layer to a request.
 
     :param choices: the choices obtained, cached ones first; ``n`` of them unless ``error``.
-    :param usage: tokens paid for this request (cached choices cost nothing).
+    :param usage: tokens paid for this request now (cached choices cost nothing): accounting.
     :param error: why fewer than ``n`` choices came back, or None.
     :param attempts: backend calls made for it (0 when everything was cached).
     """
@@ -102,6 +106,15 @@ class Completion:
     def text(self) -> str | None:
         """The first choice's text, or None."""
         return self.choices[0].text if self.choices else None
+
+    @property
+    def tokens(self) -> Usage:
+        """The tokens these choices took to make, whether paid now or served from the cache:
+        what a sample records, so a resumed run records the same as an uninterrupted one."""
+        if not self.choices:
+            return Usage()
+        return Usage(max(c.prompt_tokens for c in self.choices),
+                     sum(c.completion_tokens for c in self.choices))
 
 
 @attrs.frozen

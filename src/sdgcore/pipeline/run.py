@@ -1,15 +1,21 @@
-"""Driving a run through the stages that are built.
+"""Driving a run: prepare, then rounds of generate → label → solve → rewrite → categorize,
+until the learnable target is met or a budget is spent, then export.
 
-Built so far: prepare and generate (the task), with the resolved config and fingerprint kept
-in the run directory and generated samples written atomically to ``generated.jsonl``. Label,
-solve, rewrite, categorize and export are listed in :data:`STAGES` as not built yet, and a run
-says so in its result instead of pretending to have done them.
+A round takes the next samples from the task (twice the learnable samples still missing, up to
+``target.batch``) and sends each through :class:`~sdgcore.pipeline.stages.Flow` as soon as it is
+generated, ``run.concurrency`` at a time. A finished round is checkpointed whole. On resume the
+finished rounds are read back, the task's generator is replayed (its requests are cached, so
+this costs nothing) and samples already processed are skipped; an unfinished round is run
+again from the request cache. The same config therefore gives the same datasets, however often
+the run was interrupted.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -18,15 +24,19 @@ import attrs
 from sdgcore.base import Task
 from sdgcore.config.schema import RunConfig
 from sdgcore.context import RunContext
-from sdgcore.errors import SdgError
+from sdgcore.errors import NotBuiltError, SdgError
 from sdgcore.models.registry import Models
+from sdgcore.pipeline.checkpoint import Checkpoints
+from sdgcore.pipeline.export import check_formats, export
+from sdgcore.pipeline.stages import Flow
 from sdgcore.records import Sample
 from sdgcore.store.rundir import write_atomic
 
 CACHE_FILE = "requests.sqlite"
 """The run's request cache, inside the run directory."""
 STAGES = ("prepare", "generate", "label", "solve", "rewrite", "categorize", "export")
-BUILT = ("prepare", "generate")
+MAX_DUPLICATE_RUN = 200
+"""Consecutive duplicates after which a task is taken to have run out of new samples."""
 
 
 @attrs.frozen
@@ -34,84 +44,181 @@ class RunResult:
     """What a run did.
 
     :param run_dir: the run directory.
-    :param counts: samples per output file name.
-    :param seconds: wall time per stage that ran.
-    :param pending: stages that are not built yet and did not run.
-    :param models: accounting per model endpoint (requests, retries, cache hits, tokens, cost).
+    :param counts: samples per category (``learnable``, ``too_easy``, ``too_hard``, ``dropped``).
+    :param histogram: scored samples per pass-rate bucket.
+    :param seconds: wall time of prepare and export, and time spent in each per-sample stage
+        (summed over samples in flight, so it can exceed the wall time).
+    :param rounds: rounds finished, this time and before.
+    :param stopped: why generation stopped.
+    :param models: accounting per model endpoint, for this invocation.
     """
 
     run_dir: Path
     counts: dict[str, int]
+    histogram: dict[str, int]
     seconds: dict[str, float]
-    pending: tuple[str, ...]
+    rounds: int
+    stopped: str
     models: dict[str, dict[str, Any]] = attrs.field(factory=dict)
 
 
 def check_built(config: RunConfig) -> None:
-    """Raise :class:`NotBuiltError` for a selected task or backend that is not built yet."""
+    """Raise :class:`NotBuiltError` for anything the run would use that is not built yet."""
     config.task.component.ensure_built("task.type", config.task.origin)
     for role, choice in config.models.items():
         choice.component.ensure_built(f"models.{role}.backend", choice.origin)
+    if config.voter is None:
+        raise NotBuiltError("voter: no voter is installed", hint="pip install sdg-voting")
+    config.voter.component.ensure_built("voter.type", config.voter.origin)
+    if config.rewrite is not None and config.rewrite.common.max_rounds > 0:
+        config.rewrite.component.ensure_built("rewrite.type", config.rewrite.origin)
+    check_formats(config.export.formats)
 
 
-async def run(config: RunConfig, run_dir: Path, models: Models | None = None) -> RunResult:
-    """Run the built stages of ``config`` in ``run_dir`` (already opened).
+class Progress:
+    """What a run reports as it goes; the command line shows it as progress bars."""
+
+    def start(self, learnable_target: int) -> None:
+        """The run begins (``learnable_target`` samples are wanted)."""
+
+    def advance(self, stage: str) -> None:
+        """A sample finished ``stage`` (``generate``, ``label``, ``solve``, ``rewrite``) or
+        landed in a category (``learnable``, ``too_easy``, ``too_hard``, ``dropped``)."""
+
+
+async def run(config: RunConfig, run_dir: Path, models: Models | None = None,
+              progress: Progress | None = None) -> RunResult:
+    """Run ``config`` in ``run_dir`` (already opened), resuming what is there.
 
     :param models: the run's endpoints, if the caller made them (to watch their accounts);
         by default made here. Closed when the run ends, either way.
-    :raises NotBuiltError: the configured task or a backend is not built yet.
+    :param progress: told of each sample's progress.
+    :raises NotBuiltError: something the config selects is not built yet.
     """
     check_built(config)
+    progress = progress or Progress()
     if models is None:
         models = Models(config.models, run_dir / CACHE_FILE, seed=config.run.seed)
     ctx = RunContext(run_dir=run_dir, config=config, models=models)
+    store = Checkpoints(run_dir)
+    rewriter = config.rewrite.create() if config.rewrite is not None else None
+    flow = Flow(ctx, config.voter.create(), rewriter, progress.advance)  # type: ignore[union-attr]
     task: Task = config.task.create()
     seconds: dict[str, float] = {}
+    progress.start(config.target.learnable)
+    for _ in range(store.counts.get("learnable", 0)):
+        progress.advance("learnable")
     try:
-        start = time.perf_counter()
+        started = time.perf_counter()
         await task.prepare(ctx)
-        seconds["prepare"] = time.perf_counter() - start
-
-        start = time.perf_counter()
-        samples = await _generate(task, ctx, config.target.learnable)
-        write_atomic(run_dir / "generated.jsonl", (s.to_json() + "\n" for s in samples))
-        seconds["generate"] = time.perf_counter() - start
+        seconds["prepare"] = time.perf_counter() - started
+        stopped = await _rounds(ctx, task, flow, store, progress, seconds)
     finally:
         await models.aclose()
-
-    pending = tuple(s for s in STAGES if s not in BUILT)
-    result = RunResult(run_dir, {"generated.jsonl": len(samples)}, seconds, pending,
-                       models.stats())
-    write_atomic(run_dir / "summary.json", json.dumps(attrs.asdict(result), indent=2,
-                                                     default=str) + "\n")
+    seconds.update({k: round(v, 3) for k, v in flow.busy.items()})
+    started = time.perf_counter()
+    exported = export(store.samples(), run_dir, config.export.formats)
+    seconds["export"] = time.perf_counter() - started
+    result = RunResult(run_dir, exported["counts"], exported["pass_rate_histogram"], seconds,
+                       len(store.rounds), stopped, models.stats())
+    write_atomic(run_dir / "summary.json",
+                 json.dumps(attrs.asdict(result), indent=2, default=str) + "\n")
     return result
 
 
-MAX_DUPLICATE_RUN = 200
-"""Consecutive duplicates after which a task is taken to have run out of new samples."""
-
-
-async def _generate(task: Task, ctx: RunContext, want: int) -> list[Sample]:
-    samples: list[Sample] = []
-    seen: set[str] = set()
-    duplicates = 0
-    stream = task.generate(ctx)
+async def _rounds(ctx: RunContext, task: Task, flow: Flow, store: Checkpoints,
+                  progress: Progress, seconds: dict[str, float]) -> str:
+    config = ctx.config
+    stream = _fresh(task.generate(ctx), store.seen)
+    before = store.spent
     try:
-        async for sample in stream:
+        while True:
+            stop = _stop_reason(config, store, _spent(before, ctx.models))
+            if stop:
+                return stop
+            missing = config.target.learnable - store.counts.get("learnable", 0)
+            want = min(config.target.batch, max(1, 2 * missing))
+            started = time.perf_counter()
+            results = await _round(stream, want, flow, config.run.concurrency, progress)
+            seconds["generate"] = seconds.get("generate", 0.0) + time.perf_counter() - started
+            if not results:
+                return "the task has no more new samples"
+            samples = [s for versions in results for s in versions]
+            store.write(samples, _spent(before, ctx.models), {"generated": len(results)})
+            for sample in samples:
+                progress.advance("dropped" if sample.dropped else sample.category or "dropped")
+    finally:
+        await stream.aclose()
+
+
+async def _round(stream: AsyncIterator[Sample], want: int, flow: Flow, concurrency: int,
+                 progress: Progress) -> list[list[Sample]]:
+    """Take up to ``want`` samples, each processed as soon as it is generated."""
+    slots = asyncio.Semaphore(concurrency)
+    jobs: list[asyncio.Task[list[Sample]]] = []
+
+    async def process(sample: Sample) -> list[Sample]:
+        try:
+            return await flow.process(sample)
+        finally:
+            slots.release()
+
+    try:
+        while len(jobs) < want:
+            await slots.acquire()
+            try:
+                sample = await anext(stream)
+            except StopAsyncIteration:
+                slots.release()
+                break
+            progress.advance("generate")
+            jobs.append(asyncio.ensure_future(process(sample)))
+        return list(await asyncio.gather(*jobs))
+    except BaseException:
+        for job in jobs:
+            job.cancel()
+        raise
+
+
+async def _fresh(samples: AsyncIterator[Sample], seen: set[str]) -> AsyncIterator[Sample]:
+    """The task's samples, without those seen before (finished rounds, earlier yields)."""
+    duplicates = 0
+    try:
+        async for sample in samples:
             if not isinstance(sample, Sample):
-                raise SdgError(f"task {task.name!r} yielded {type(sample).__name__}, not a Sample")
+                raise SdgError(f"the task yielded {type(sample).__name__}, not a Sample")
             if sample.id in seen:
                 duplicates += 1
-                if duplicates >= MAX_DUPLICATE_RUN:
-                    break
+                # a resumed run replays every sample it already has: that many are expected
+                if duplicates >= max(MAX_DUPLICATE_RUN, len(seen)):
+                    return
                 continue
             duplicates = 0
             seen.add(sample.id)
-            samples.append(sample)
-            if len(samples) >= want:
-                break
+            yield sample
     finally:
-        aclose = getattr(stream, "aclose", None)
-        if aclose is not None:
-            await aclose()
-    return samples
+        await samples.aclose()  # type: ignore[attr-defined]
+
+
+def _spent(before: dict[str, int], models: Models) -> dict[str, int]:
+    """Requests and tokens spent: ``before`` this invocation, plus by it so far."""
+    stats = [e.stats for e in models.endpoints()]
+    return {"requests": before["requests"] + sum(s.requests for s in stats),
+            "tokens": before["tokens"] + sum(s.prompt_tokens + s.completion_tokens
+                                             for s in stats)}
+
+
+def _stop_reason(config: RunConfig, store: Checkpoints, spent: dict[str, int]) -> str | None:
+    if store.counts.get("learnable", 0) >= config.target.learnable:
+        return "the learnable target is reached"
+    budget = config.budget
+    if budget.rounds is not None and len(store.rounds) >= budget.rounds:
+        return f"the budget of {budget.rounds} rounds is spent"
+    if budget.requests is not None and spent["requests"] >= budget.requests:
+        return f"the budget of {budget.requests} requests is spent"
+    if budget.tokens is not None and spent["tokens"] >= budget.tokens:
+        return f"the budget of {budget.tokens} tokens is spent"
+    return None
+
+
+__all__ = ["CACHE_FILE", "STAGES", "Progress", "RunResult", "check_built", "run"]

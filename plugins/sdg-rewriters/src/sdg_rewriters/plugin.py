@@ -1,12 +1,26 @@
-"""Registers the ``difficulty`` rewriter (not built yet)."""
+"""The ``difficulty`` rewriter: asks the teacher to make a sample harder or easier.
+
+A sample the student solves too often is rewritten ``"harder"``, one it fails too often
+``"easier"``. One structured request per rewrite (seeded from the run seed, the sample id and
+the direction, so a rerun hits the request cache) returns the new question; the child sample
+carries its lineage and nothing else: the pipeline labels and solves it again.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import attrs
 
-from sdgcore import Rewriter, hookimpl
+from sdg_rewriters.prompts import SCHEMA, build_messages
+from sdgcore import Rewriter, Sample, Tokens, hookimpl
+from sdgcore.models import ChatRequest
+from sdgcore.records import derive_seed
+
+if TYPE_CHECKING:
+    from sdgcore.context import RunContext
+    from sdgcore.records import Direction
 
 
 @attrs.frozen
@@ -30,7 +44,52 @@ class DifficultyRewriter(Rewriter):
 
     name = "difficulty"
     Config = DifficultyConfig
-    status = "planned"
+    config: DifficultyConfig
+
+    async def rewrite(self, ctx: RunContext, sample: Sample, direction: Direction) -> Sample | None:
+        """Ask ``config.model`` for a ``direction`` version of ``sample``.
+
+        :returns: the child sample (``parent_id``, ``direction``, next ``round``, the teacher's
+            ``meta["rewrite_change"]`` and this request's tokens), or None when the request
+            failed or the teacher gave no new question (empty, or the same question).
+        """
+        instruction = (self.config.harder_prompt if direction == "harder"
+                       else self.config.easier_prompt)
+        request = ChatRequest(
+            messages=build_messages(sample, direction, instruction),
+            temperature=self.config.temperature,
+            seed=derive_seed(ctx.seed, sample.id, "rewrite", direction),
+            json_schema=SCHEMA,
+        )
+        done = await ctx.models[self.config.model].chat(request)
+        if not done.ok or not done.choices:
+            return None
+        data = done.choices[0].data
+        if not isinstance(data, dict) or not isinstance(data.get("question"), str):
+            return None
+        question = data["question"].strip()
+        if not question or _normal(question) == _normal(sample.question):
+            return None
+        meta = {k: v for k, v in sample.meta.items() if k != "rewrite_change"}
+        change = data.get("change")
+        if isinstance(change, str) and change.strip():
+            meta["rewrite_change"] = change.strip()
+        return Sample(
+            task=sample.task,
+            question=question,
+            context=sample.context,
+            source=sample.source,
+            parent_id=sample.id,
+            direction=direction,
+            round=sample.round + 1,
+            meta=meta,
+            tokens=Tokens(done.tokens.prompt_tokens, done.tokens.completion_tokens),
+        )
+
+
+def _normal(text: str) -> str:
+    """``text`` with whitespace collapsed and case folded, to compare questions."""
+    return " ".join(text.split()).casefold()
 
 
 @hookimpl

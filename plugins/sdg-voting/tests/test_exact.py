@@ -1,0 +1,166 @@
+"""The ``exact`` voter through real HTTP: an endpoint over openai_compat and the fake server."""
+
+import asyncio
+
+import attrs
+import pytest
+
+from sdg_voting import plugin
+from sdg_voting.exact import ExactVoter
+from sdgcore.config import structure
+from sdgcore.config.values import Secret
+from sdgcore.context import RunContext
+from sdgcore.models import Endpoint
+from sdgcore.models.backends.openai_compat import OpenAICompatBackend
+from sdgcore.models.config import EndpointCommon, Limits, OpenAICompatConfig, Sampling
+from sdgcore.records import Sample, Source, Tokens, derive_seed
+from sdgcore.testing import components
+from sdgcore.testing.server import FakeOpenAIServer, Fault, Reply, Script
+
+
+def endpoint(server):
+    backend = OpenAICompatBackend(
+        OpenAICompatConfig(api_base=server.url, api_key=Secret("sk-test")),
+        EndpointCommon(model="fake-model", sampling=Sampling(),
+                       limits=Limits(backoff=0.01, timeout=5)),
+    )
+    return Endpoint("teacher", backend)
+
+
+@pytest.fixture
+def setup(make_plugin_manager, tmp_path):
+    """``setup(replies, **voter)`` -> ``(run, server, voter, ctx)``: ``run(sample=None)``
+    labels a sample with an exact voter over a fake teacher answering ``replies`` (one per
+    choice, or a Script)."""
+    registry = make_plugin_manager(components, plugin).registry
+    servers = []
+
+    def make(replies, **voter):
+        script = replies if isinstance(replies, Script) else Script.respond(lambda req: replies)
+        server = FakeOpenAIServer(script).start()
+        servers.append(server)
+        config = structure({"task": {"type": "list", "questions": ["q"]},
+                            "run": {"seed": 7}, "voter": {"type": "exact", **voter}}, registry)
+        ctx = RunContext(run_dir=tmp_path, config=config, models={"teacher": endpoint(server)})
+        voter = config.voter.create()
+
+        def run(sample=None):
+            async def go():
+                try:
+                    return await voter.label(ctx, sample or SAMPLE)
+                finally:
+                    await ctx.models["teacher"].aclose()
+            return asyncio.run(go())
+
+        return run, server, voter, ctx
+
+    yield make
+    for server in servers:
+        server.stop()
+
+
+SAMPLE = Sample(task="list", question="What is 6 * 7?", source=Source(kind="list"),
+                tokens=Tokens(1, 1), meta={"answer_format": "Answer with a number."})
+
+
+def test_the_voter_is_registered_and_built(make_plugin_manager):
+    entry = make_plugin_manager(components, plugin).registry.get("voter", "exact")
+    assert entry.cls is ExactVoter and ExactVoter.status == "ready"
+    ExactVoter.ensure_built("voter", "sdg-voting")
+    assert plugin.ExactConfig().model == "teacher"
+
+
+def test_a_clear_majority_labels_the_sample(setup):
+    replies = [Reply(r, prompt_tokens=10, completion_tokens=3) for r in [
+        "I think <answer>41</answer>",
+        "6 * 7 = 42, so <answer>42</answer>",
+        "so \\boxed{42.0}",
+        "no idea",
+        "The answer is 42.",
+    ]]
+    run, server, _, _ = setup(replies)
+    labelled = run()
+    assert labelled.dropped is None
+    assert labelled.answer == "42" and labelled.reference == "6 * 7 = 42, so <answer>42</answer>"
+    assert labelled.agreement == pytest.approx(3 / 5)
+    assert [(v.answer, v.extractor) for v in labelled.votes] == [
+        ("41", "tag"), ("42", "tag"), ("42.0", "boxed"), (None, None), ("42", "answer_is")]
+    assert [v.response for v in labelled.votes] == [r.content for r in replies]
+    assert labelled.tokens == Tokens(11, 16) and labelled.id == SAMPLE.id
+    assert server.count() == 1
+
+
+def test_the_request_and_its_stable_seed(setup):
+    run, server, _, ctx = setup(["<answer>1</answer>"], k=3, temperature=0.6, answer_tag="final")
+    run()
+    run()
+    first, second = (r.body for r in server.requests)
+    assert first == second
+    assert first["n"] == 3 and first["temperature"] == 0.6
+    assert ctx.seed == 7 and first["seed"] == derive_seed(7, SAMPLE.id, "label")
+    system, user = first["messages"]
+    assert system["role"] == "system" and "<final>X</final>" in system["content"]
+    assert user == {"role": "user", "content": "What is 6 * 7?\n\nAnswer with a number."}
+
+
+def test_another_sample_gets_another_seed(setup):
+    run, server, _, _ = setup(["<answer>1</answer>"])
+    run()
+    run(attrs.evolve(SAMPLE, question="What is 2 + 2?"))
+    assert server.requests[0].body["seed"] != server.requests[1].body["seed"]
+
+
+@pytest.mark.parametrize("order, winner", [
+    (["7", "8", "8", "7"], "7"),
+    (["8", "7", "7", "8"], "8"),
+    (["x", "7.0", "8", "7", "8"], "7.0"),
+])
+def test_a_tie_goes_to_the_earliest_group(setup, order, winner):
+    replies = [f"<answer>{a}</answer>" if a != "x" else "no answer" for a in order]
+    run, _, _, _ = setup(replies, k=len(order), min_agreement=0.4)
+    labelled = run()
+    assert labelled.answer == winner and labelled.reference == f"<answer>{winner}</answer>"
+    assert labelled.agreement == pytest.approx(2 / len(order))
+
+
+def test_low_agreement_is_dropped_with_its_votes(setup):
+    replies = ["<answer>1</answer>", "<answer>1</answer>", "<answer>2</answer>",
+               "<answer>3</answer>", "<answer>4</answer>"]
+    run, _, _, _ = setup(replies, min_agreement=0.6)
+    labelled = run()
+    assert labelled.dropped == "label: low agreement 0.40 < 0.60"
+    assert labelled.answer is None and labelled.reference is None
+    assert len(labelled.votes) == 5 and labelled.tokens.completion > 1
+
+
+def test_too_few_valid_answers_are_dropped(setup):
+    run, _, _, _ = setup(["<answer>1</answer>", "I cannot say", "no idea"], k=3, min_valid=2)
+    labelled = run()
+    assert labelled.dropped == "label: too few valid answers (1 of 3)"
+    assert [v.answer for v in labelled.votes] == ["1", None, None]
+
+
+def test_a_failing_teacher_drops_the_sample(setup):
+    run, server, _, _ = setup(Script.always(Fault.server_error(400)))
+    labelled = run()
+    assert labelled.dropped == (
+        "label: teacher failed: client: HTTP 400: The server had an error (after 1 attempt)")
+    assert labelled.votes == () and labelled.tokens == SAMPLE.tokens and server.count() == 1
+
+
+@pytest.mark.parametrize("response, correct, answer, reason", [
+    ("6 * 7 = <answer>42</answer>", True, "42", None),
+    ("\\boxed{42.0}", True, "42.0", None),
+    ("The answer is 41.", False, "41", None),
+    ("I give up.", False, None, "no answer found"),
+])
+def test_check_scores_an_attempt(setup, response, correct, answer, reason):
+    _, _, voter, _ = setup(["unused"])
+    attempt = voter.check(attrs.evolve(SAMPLE, answer="42"), response)
+    assert (attempt.response, attempt.answer, attempt.correct, attempt.reason) == (
+        response, answer, correct, reason)
+
+
+def test_check_without_a_label_is_never_correct(setup):
+    _, _, voter, _ = setup(["unused"])
+    assert not voter.check(SAMPLE, "<answer>42</answer>").correct

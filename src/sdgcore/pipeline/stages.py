@@ -1,0 +1,120 @@
+"""What happens to one generated sample: label, solve, categorize, and the rewrite loop.
+
+Each sample flows on its own (many at once, see :mod:`sdgcore.pipeline.run`), so a sample is
+being solved while others are still labelled or generated. A sample that cannot go on is
+dropped with the reason, and the run goes on.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from collections.abc import Callable
+
+import attrs
+
+from sdgcore.base import Rewriter, Voter
+from sdgcore.context import RunContext
+from sdgcore.models.types import ChatRequest
+from sdgcore.records import Sample, Tokens, derive_seed
+
+STUDENT = "student"
+SYSTEM = "Solve the problem. Think briefly, then give the final answer."
+
+
+def categorize(sample: Sample, low: float, high: float) -> Sample:
+    """Set ``category`` from ``pass_rate``: too_hard <= low < learnable < high <= too_easy."""
+    if sample.dropped or sample.pass_rate is None:
+        return sample
+    if sample.pass_rate <= low:
+        category = "too_hard"
+    elif sample.pass_rate >= high:
+        category = "too_easy"
+    else:
+        category = "learnable"
+    return attrs.evolve(sample, category=category)
+
+
+class Flow:
+    """The per-sample stages of one run.
+
+    :param ctx: the run.
+    :param voter: labels samples and scores attempts.
+    :param rewriter: rewrites samples out of the band, or None (no rewriting).
+    :param on_stage: called with a stage name each time a sample finishes it (progress).
+    """
+
+    def __init__(self, ctx: RunContext, voter: Voter, rewriter: Rewriter | None,
+                 on_stage: Callable[[str], None] = lambda stage: None) -> None:
+        self.ctx = ctx
+        self.voter = voter
+        self.rewriter = rewriter
+        self.on_stage = on_stage
+        self.busy: dict[str, float] = defaultdict(float)
+        config = ctx.config
+        self.solve_cfg = config.solve
+        self.low, self.high = config.categorize.low, config.categorize.high
+        self.max_rounds = config.rewrite.common.max_rounds if config.rewrite else 0
+
+    async def process(self, sample: Sample) -> list[Sample]:
+        """Every version of ``sample`` this run makes: itself, then its rewrites, each
+        labelled, solved and categorized (or dropped with the reason)."""
+        current = await self._score(sample)
+        versions = [current]
+        for _ in range(self.max_rounds if self.rewriter else 0):
+            if current.dropped or current.category == "learnable":
+                break
+            direction = "harder" if current.category == "too_easy" else "easier"
+            started = time.perf_counter()
+            child = await self.rewriter.rewrite(self.ctx, current, direction)  # type: ignore[union-attr]
+            self.busy["rewrite"] += time.perf_counter() - started
+            self.on_stage("rewrite")
+            if child is None:
+                break
+            current = await self._score(child)
+            versions.append(current)
+        return versions
+
+    async def _score(self, sample: Sample) -> Sample:
+        started = time.perf_counter()
+        sample = await self.voter.label(self.ctx, sample)
+        self.busy["label"] += time.perf_counter() - started
+        self.on_stage("label")
+        if sample.dropped:
+            return sample
+        started = time.perf_counter()
+        sample = await self.solve(sample)
+        self.busy["solve"] += time.perf_counter() - started
+        self.on_stage("solve")
+        return categorize(sample, self.low, self.high)
+
+    async def solve(self, sample: Sample) -> Sample:
+        """The student's attempts and pass rate; with ``solve.gate``, one greedy attempt
+        first, and a sample it gets right is taken as too easy without the full ``n``."""
+        student = self.ctx.models[STUDENT]
+        messages = [{"role": "system", "content": SYSTEM},
+                    {"role": "user", "content": sample.prompt()}]
+        tokens = Tokens()
+        if self.solve_cfg.gate:
+            gate = await student.chat(ChatRequest(
+                messages=messages, n=1, temperature=0.0,
+                seed=derive_seed(self.ctx.seed, sample.id, "gate")))
+            tokens += Tokens(gate.tokens.prompt_tokens, gate.tokens.completion_tokens)
+            if gate.choices:
+                attempt = self.voter.check(sample, gate.choices[0].text)
+                if attempt.correct:
+                    return attrs.evolve(sample, attempts=(attempt,), pass_rate=1.0,
+                                        tokens=sample.tokens + tokens,
+                                        meta={**sample.meta, "gate": "passed"})
+        done = await student.chat(ChatRequest(
+            messages=messages, n=self.solve_cfg.n, temperature=self.solve_cfg.temperature,
+            seed=derive_seed(self.ctx.seed, sample.id, "solve")))
+        tokens += Tokens(done.tokens.prompt_tokens, done.tokens.completion_tokens)
+        attempts = [self.voter.check(sample, c.text) for c in done.choices]
+        if not attempts:
+            return attrs.evolve(sample, tokens=sample.tokens + tokens,
+                                dropped=f"solve: student failed: {done.error}")
+        pass_rate = sum(a.correct for a in attempts) / len(attempts)
+        meta = sample.meta if done.ok else {**sample.meta, "solve_error": done.error}
+        return attrs.evolve(sample, attempts=tuple(attempts), pass_rate=pass_rate,
+                            tokens=sample.tokens + tokens, meta=meta)

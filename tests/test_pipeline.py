@@ -1,0 +1,204 @@
+"""The whole pipeline against a scripted loopback server whose student pass rates are known.
+
+The teacher (model "teacher-model") and the student ("student-model") are both served by one
+:class:`FakeOpenAIServer`; replies depend only on the request's content, so a run is
+deterministic whatever order requests arrive in. Real plugins throughout: the ``list`` task,
+the ``exact`` voter and the ``difficulty`` rewriter.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+import yaml
+
+from sdgcore.records import Sample
+from sdgcore.testing import components
+from sdgcore.testing.server import FakeOpenAIServer, Fault, Reply, Script
+
+SDG = str(Path(sys.executable).with_name("sdg"))
+
+# question tag -> (teacher's k answers, student's answers per attempt)
+TEACHER = {
+    "learnable": ["4"] * 5,
+    "easy": ["7"] * 5,
+    "hard": ["9"] * 5,
+    "split": ["1", "1", "2", "2", "3"],
+    "harder-easy": ["8"] * 5,
+    "easier-hard": ["3"] * 5,
+}
+STUDENT = {
+    "learnable": ["4", "5", "4", "5"],
+    "easy": ["7"] * 4,
+    "hard": ["0"] * 4,
+    "harder-easy": ["8", "8", "1", "1"],
+    "easier-hard": ["0"] * 4,
+}
+REWRITES = {"easy": "harder-easy", "hard": "easier-hard"}
+
+
+def tag_of(text: str) -> str | None:
+    for tag in sorted(TEACHER, key=len, reverse=True):
+        if f"[{tag}]" in text:
+            return tag
+    return "broken" if "[broken]" in text else None
+
+
+def script(request):
+    text = request.last_user
+    tag = tag_of(text)
+    if request.body.get("response_format"):  # a rewrite: the teacher makes a new question
+        new = REWRITES.get(tag)
+        return Reply.json({"question": f"A rewritten question [{new}] from {text[:20]!r}",
+                           "change": "adjusted"}) if new else Reply.json({"question": text})
+    if tag == "broken":
+        return Fault.server_error(400, "the teacher refuses")
+    answers = (TEACHER if request.model == "teacher-model" else STUDENT)[tag]
+    return [Reply(f"Working... <answer>{a}</answer>") for a in answers[: request.n]]
+
+
+def config(tmp_path: Path, server: FakeOpenAIServer, run_dir: Path, questions: list[str],
+           **extra) -> Path:
+    remote = {"backend": "openai_compat", "api_base": server.url,
+              "limits": {"backoff": 0.01, "retries": 2, "timeout": 10}}
+    data = {
+        "task": {"type": "list", "questions": questions},
+        "models": {"teacher": {**remote, "model": "teacher-model"},
+                   "judge": {**remote, "model": "teacher-model"},
+                   "student": {**remote, "model": "student-model"}},
+        "voter": {"type": "exact", "k": 5, "min_agreement": 0.6},
+        "solve": {"n": 4},
+        "rewrite": {"type": "difficulty", "max_rounds": 1},
+        "target": {"learnable": 100},
+        "run": {"dir": str(run_dir), "concurrency": 4},
+        **extra,
+    }
+    path = tmp_path / f"{run_dir.name}.yaml"
+    path.write_text(yaml.safe_dump(data))
+    return path
+
+
+def read(run_dir: Path, name: str) -> list[Sample]:
+    return [Sample.from_json(line)
+            for line in (run_dir / f"{name}.jsonl").read_text().splitlines()]
+
+
+def test_every_sample_lands_where_its_pass_rate_says(sdg_cli, make_plugin_manager, tmp_path):
+    from sdg_rewriters import plugin as rewriters
+    from sdg_voting import plugin as voting
+
+    questions = ["Q1 [learnable]", "Q2 [easy]", "Q3 [hard]", "Q4 [split]", "Q5 [broken]"]
+    with FakeOpenAIServer(Script.respond(script)) as server:
+        run_dir = tmp_path / "run"
+        manager = make_plugin_manager(components, voting, rewriters)
+        result = sdg_cli(["run", str(config(tmp_path, server, run_dir, questions))],
+                         manager=manager)
+        assert result.exit_code == 0, result.output
+
+    learnable = {s.question: s for s in read(run_dir, "learnable")}
+    too_easy = {s.question: s for s in read(run_dir, "too_easy")}
+    too_hard = {s.question: s for s in read(run_dir, "too_hard")}
+    dropped = {s.question: s for s in read(run_dir, "dropped")}
+
+    assert learnable["Q1 [learnable]"].pass_rate == 0.5
+    assert learnable["Q1 [learnable]"].answer == "4" and learnable["Q1 [learnable]"].agreement == 1
+    assert too_easy["Q2 [easy]"].pass_rate == 1.0
+    assert too_hard["Q3 [hard]"].pass_rate == 0.0
+
+    # rewrite lineage: the too-easy sample was made harder and became learnable
+    [child] = [s for s in learnable.values() if s.parent_id == too_easy["Q2 [easy]"].id]
+    assert child.direction == "harder" and child.round == 1 and "[harder-easy]" in child.question
+    assert child.answer == "8" and child.pass_rate == 0.5
+    # the too-hard one was made easier, stayed too hard, and max_rounds=1 stopped there
+    [easier] = [s for s in too_hard.values() if s.parent_id == too_hard["Q3 [hard]"].id]
+    assert easier.direction == "easier" and easier.pass_rate == 0.0
+
+    assert dropped["Q4 [split]"].dropped == "label: low agreement 0.40 < 0.60"
+    assert dropped["Q5 [broken]"].dropped.startswith("label: teacher failed")
+    assert "the teacher refuses" in dropped["Q5 [broken]"].dropped
+    assert len(learnable) == 2 and len(too_easy) == 1 and len(too_hard) == 2
+
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert summary["counts"] == {"learnable": 2, "too_easy": 1, "too_hard": 2, "dropped": 2}
+    assert summary["histogram"]["(.25, .5]"] == 2 and summary["histogram"]["0"] == 2
+    assert summary["stopped"] == "the task has no more new samples"
+    assert "learnable" in result.stdout and "pass rate" in result.stdout
+
+
+def test_targets_and_budgets_stop_generation(sdg_cli, make_plugin_manager, tmp_path):
+    from sdg_rewriters import plugin as rewriters
+    from sdg_voting import plugin as voting
+
+    manager = make_plugin_manager(components, voting, rewriters)
+    questions = [f"Q{i} [learnable]" for i in range(30)]
+    with FakeOpenAIServer(Script.respond(script)) as server:
+        run_dir = tmp_path / "target"
+        path = config(tmp_path, server, run_dir, questions,
+                      target={"learnable": 5, "batch": 4})
+        assert sdg_cli(["run", str(path)], manager=manager).exit_code == 0
+        summary = json.loads((run_dir / "summary.json").read_text())
+        assert summary["counts"]["learnable"] == 6  # 4, then twice the one still missing
+        assert summary["rounds"] == 2 and summary["stopped"] == "the learnable target is reached"
+
+        run_dir = tmp_path / "budget"
+        path = config(tmp_path, server, run_dir, questions,
+                      target={"learnable": 50, "batch": 4}, budget={"requests": 10})
+        assert sdg_cli(["run", str(path)], manager=manager).exit_code == 0
+        summary = json.loads((run_dir / "summary.json").read_text())
+        assert summary["stopped"] == "the budget of 10 requests is spent"
+        assert summary["rounds"] == 2  # 8 requests after round one, 16 after round two
+
+
+def run_sdg(path: Path, env: dict[str, str]) -> subprocess.Popen:
+    return subprocess.Popen([SDG, "-p", "sdgcore.testing.components", "run", str(path)],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def datasets(run_dir: Path) -> dict[str, list[str]]:
+    return {name: sorted((run_dir / f"{name}.jsonl").read_text().splitlines())
+            for name in ("learnable", "too_easy", "too_hard", "dropped")}
+
+
+@pytest.mark.parametrize("kill_at", [0.1, 0.5, 0.9])
+def test_killed_runs_resume_to_the_same_datasets_without_paying_twice(tmp_path, kill_at):
+    kinds = ["learnable", "easy", "hard", "split", "broken"]
+    questions = [f"Q{i} [{kinds[i % len(kinds)]}]" for i in range(20)]
+    env = {k: v for k, v in os.environ.items() if k != "SDG_DISABLE_PLUGINS"}
+    latency = 0.02
+    with FakeOpenAIServer(Script.respond(script), latency=latency) as server:
+        reference_dir = tmp_path / "reference"
+        reference = run_sdg(config(tmp_path, server, reference_dir, questions,
+                                   target={"learnable": 100, "batch": 6}), env)
+        assert reference.wait(timeout=120) == 0, reference.stderr.read()
+        kill_after = max(1, int(kill_at * server.count()))
+        server.reset()
+
+        run_dir = tmp_path / "killed"
+        path = config(tmp_path, server, run_dir, questions, target={"learnable": 100, "batch": 6})
+        proc = run_sdg(path, env)
+        assert server.wait_for(kill_after, timeout=60)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=30)
+        killed_at = time.time()
+        delivered = [r for r in server.completed() if r.received_at + latency < killed_at - 0.05]
+
+        resumed = run_sdg(path, env)
+        assert resumed.wait(timeout=120) == 0, resumed.stderr.read()
+        after = [r for r in server.completed() if r.received_at > killed_at]
+
+    assert datasets(run_dir) == datasets(reference_dir)
+
+    def key(r):
+        return json.dumps(r.body, sort_keys=True)
+
+    paid_before = Counter(key(r) for r in delivered)
+    repaid = [k for k in (key(r) for r in after) if k in paid_before]
+    assert repaid == [], f"{len(repaid)} requests answered before the kill were paid again"
