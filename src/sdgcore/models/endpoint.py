@@ -79,10 +79,11 @@ class Endpoint:
             messages = _with_instruction(messages, schema_instruction(schema))
         usage, calls, retries, reasks = Usage(), 0, 0, 0
         error: str | None = None
+        seed = request.seed
         while len(choices) < request.n:
             calls += 1
             try:
-                reply = await self._call(attrs.evolve(request, messages=messages,
+                reply = await self._call(attrs.evolve(request, messages=messages, seed=seed,
                                                       n=request.n - len(choices)))
             except BackendError as exc:
                 if not exc.retryable or retries >= self.limits.retries:
@@ -110,6 +111,8 @@ class Endpoint:
                                  bad_text, problem, schema)
             elif retries < self.limits.retries:
                 retries += 1
+                # the same seed would give the same unusable reply from a deterministic backend
+                seed = None if request.seed is None else request.seed + retries
             else:
                 error = f"{problem} (after {calls} attempts)"
                 break
