@@ -1,4 +1,5 @@
 import json
+import os
 import tomllib
 from pathlib import Path
 
@@ -215,3 +216,15 @@ def test_run_with_a_model_endpoint_keeps_accounts_and_pays_once(sdg_cli, make_pl
     assert fake_openai.count() == paid + 3  # nothing paid twice
     summary = json.loads((run_dir / "summary.json").read_text())
     assert summary["models"]["teacher+student+judge"]["requests"] == 0
+
+
+def test_results_are_ordinary_files(tmp_path):
+    from sdgcore.store import write_atomic
+
+    path = tmp_path / "out.jsonl"
+    write_atomic(path, ["a\n", "b\n"])
+    assert path.read_text() == "a\nb\n"
+    mask = os.umask(0)
+    os.umask(mask)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~mask
+    assert [p.name for p in tmp_path.iterdir()] == ["out.jsonl"]  # no temporary file left

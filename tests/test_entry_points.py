@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from sdgcore.testing.server import FakeOpenAIServer, Reply, Script
+
 SDG = str(Path(sys.executable).with_name("sdg"))
 
 ECHO_PLUGIN = '''
@@ -119,18 +121,24 @@ def test_a_third_party_task_is_discovered_and_run(sites, tmp_path):
             "version": "1.2.3", "status": "ready"} in data["components"]
 
     config = tmp_path / "echo.yaml"
-    config.write_text(yaml.safe_dump({
-        "task": {"type": "echo", "prefix": "Question"},
-        "run": {"dir": "out"},
-    }))
-    result = sdg(["run", str(config)], sites["echo"], tmp_path)
+    with FakeOpenAIServer(Script.respond(lambda r: [Reply("<answer>1</answer>")] * r.n)) as server:
+        remote = {"backend": "openai_compat", "api_base": server.url, "model": "m"}
+        config.write_text(yaml.safe_dump({
+            "task": {"type": "echo", "prefix": "Question"},
+            "models": {"teacher": remote, "student": remote, "judge": remote},
+            "voter": {"type": "exact", "k": 1, "min_valid": 1},
+            "solve": {"n": 1},
+            "rewrite": {"type": "difficulty", "max_rounds": 0},
+            "run": {"dir": "out"},
+        }))
+        result = sdg(["run", str(config)], sites["echo"], tmp_path)
     assert result.returncode == 0, result.stderr
     out = tmp_path / "out"
-    lines = (out / "generated.jsonl").read_text().splitlines()
+    lines = (out / "too_easy.jsonl").read_text().splitlines()
     assert [json.loads(line)["question"] for line in lines] == [
         "Question 0", "Question 1", "Question 2"]
     assert (out / "task-echo" / "prepared").read_text() == "yes"
-    assert "generated.jsonl" in result.stdout
+    assert "too_easy" in result.stdout
 
 
 def test_a_plugin_that_fails_to_import_is_reported_and_the_rest_load(sites, tmp_path):

@@ -46,8 +46,8 @@ class RunResult:
     :param run_dir: the run directory.
     :param counts: samples per category (``learnable``, ``too_easy``, ``too_hard``, ``dropped``).
     :param histogram: scored samples per pass-rate bucket.
-    :param seconds: wall time of prepare and export, and time spent in each per-sample stage
-        (summed over samples in flight, so it can exceed the wall time).
+    :param seconds: wall time of prepare, the rounds and export, and the time spent in each
+        per-sample stage (summed over samples in flight, so it can exceed the wall time).
     :param rounds: rounds finished, this time and before.
     :param stopped: why generation stopped.
     :param models: accounting per model endpoint, for this invocation.
@@ -140,7 +140,7 @@ async def _rounds(ctx: RunContext, task: Task, flow: Flow, store: Checkpoints,
             want = min(config.target.batch, max(1, 2 * missing))
             started = time.perf_counter()
             results = await _round(stream, want, flow, config.run.concurrency, progress)
-            seconds["generate"] = seconds.get("generate", 0.0) + time.perf_counter() - started
+            seconds["rounds"] = seconds.get("rounds", 0.0) + time.perf_counter() - started
             if not results:
                 return "the task has no more new samples"
             samples = [s for versions in results for s in versions]

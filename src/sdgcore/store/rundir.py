@@ -46,10 +46,20 @@ def write_atomic(path: Path, data: str | bytes | Iterable[str]) -> None:
                     fh.write(chunk.encode("utf-8"))
             fh.flush()
             os.fsync(fh.fileno())
+        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; results are ordinary files
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _umask()  # read once: changing it briefly is not safe while other threads make files
 
 
 class RunDir:

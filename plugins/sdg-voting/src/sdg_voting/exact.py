@@ -44,6 +44,11 @@ class ExactConfig:
     tolerance: float = 1e-6
     model: str = "teacher"
 
+    def __attrs_post_init__(self) -> None:
+        if self.min_valid > self.k:
+            raise ValueError(f"min_valid ({self.min_valid}) cannot exceed k ({self.k}): "
+                             "no sample could ever be labelled")
+
 
 class ExactVoter(Voter):
     """Majority vote over normalised extracted answers."""
