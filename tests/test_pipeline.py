@@ -202,3 +202,31 @@ def test_killed_runs_resume_to_the_same_datasets_without_paying_twice(tmp_path, 
     paid_before = Counter(key(r) for r in delivered)
     repaid = [k for k in (key(r) for r in after) if k in paid_before]
     assert repaid == [], f"{len(repaid)} requests answered before the kill were paid again"
+
+
+def test_parquet_and_hf_exports_match_the_jsonl(sdg_cli, make_plugin_manager, tmp_path):
+    import datasets as hf
+    import pyarrow.parquet as pq
+
+    from sdg_rewriters import plugin as rewriters
+    from sdg_voting import plugin as voting
+
+    questions = ["Q1 [learnable]", "Q2 [easy]", "Q4 [split]"]
+    with FakeOpenAIServer(Script.respond(script)) as server:
+        run_dir = tmp_path / "run"
+        path = config(tmp_path, server, run_dir, questions,
+                      export={"formats": ["jsonl", "parquet", "hf"]})
+        result = sdg_cli(["run", str(path)],
+                         manager=make_plugin_manager(components, voting, rewriters))
+        assert result.exit_code == 0, result.output
+    assert read(run_dir, "too_hard") == []
+    assert not (run_dir / "hf" / "too_hard").exists()  # an empty category has no copies
+    for name in ("learnable", "too_easy", "dropped"):
+        rows = read(run_dir, name)
+        table = pq.read_table(run_dir / "parquet" / f"{name}.parquet").to_pylist()
+        saved = hf.load_from_disk(str(run_dir / "hf" / name))
+        assert len(table) == len(saved) == len(rows)
+        assert sorted(r["id"] for r in table) == sorted(saved["id"]) == sorted(s.id for s in rows)
+    learnable = hf.load_from_disk(str(run_dir / "hf" / "learnable"))
+    assert {row["question"]: row["pass_rate"] for row in learnable}["Q1 [learnable]"] == 0.5
+    assert json.loads(learnable[0]["meta"]) == read(run_dir, "learnable")[0].meta

@@ -32,8 +32,9 @@ def bucket(pass_rate: float) -> str:
 
 
 def export(samples: Iterable[Sample], out: Path, formats: Iterable[str]) -> dict[str, Any]:
-    """Write ``out/<category>.jsonl`` for every category (and parquet / HF datasets copies
-    when asked for) and return the counts and the pass-rate histogram."""
+    """Write ``out/<category>.jsonl`` for every category (and, when asked for, parquet / HF
+    datasets copies of the categories that have samples) and return the counts and the
+    pass-rate histogram."""
     groups: dict[str, list[Sample]] = {c: [] for c in CATEGORIES}
     histogram = {label: 0 for _, _, label in HISTOGRAM}
     for sample in samples:
@@ -46,7 +47,7 @@ def export(samples: Iterable[Sample], out: Path, formats: Iterable[str]) -> dict
     formats = set(formats)
     for name, items in groups.items():
         write_atomic(out / f"{name}.jsonl", (s.to_json() + "\n" for s in items))
-        if {"parquet", "hf"} & formats:
+        if {"parquet", "hf"} & formats and items:  # `datasets` cannot load an empty one back
             _write_datasets(name, items, out, formats)
     return {"counts": {name: len(items) for name, items in groups.items()},
             "pass_rate_histogram": histogram}
@@ -55,8 +56,7 @@ def export(samples: Iterable[Sample], out: Path, formats: Iterable[str]) -> dict
 def _write_datasets(name: str, items: list[Sample], out: Path, formats: set[str]) -> None:
     datasets = import_optional("datasets", extra="sdgcore[export]",
                                feature="export formats parquet/hf")
-    rows = [_row(s) for s in items]
-    table = datasets.Dataset.from_list(rows) if rows else datasets.Dataset.from_dict({"id": []})
+    table = datasets.Dataset.from_list([_row(s) for s in items])
     if "parquet" in formats:
         path = out / "parquet" / f"{name}.parquet"
         path.parent.mkdir(parents=True, exist_ok=True)
