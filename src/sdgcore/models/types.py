@@ -48,6 +48,28 @@ class ChatRequest:
     logprobs: bool = False
 
 
+    def openai_fields(self) -> dict[str, Any]:
+        """``n``, the sampling parameters that are set, ``stop`` and ``logprobs``, as the
+        OpenAI chat API names them (what both HTTP backends send)."""
+        fields: dict[str, Any] = {"n": self.n} if self.n != 1 else {}
+        for name in ("temperature", "top_p", "max_tokens", "seed"):
+            value = getattr(self, name)
+            if value is not None:
+                fields[name] = value
+        if self.stop:
+            fields["stop"] = list(self.stop)
+        if self.logprobs:
+            fields["logprobs"] = True
+        return fields
+
+    def schema_format(self) -> dict[str, Any] | None:
+        """The OpenAI ``response_format`` asking for ``json_schema``, or None."""
+        if self.json_schema is None:
+            return None
+        return {"type": "json_schema",
+                "json_schema": {"name": "output", "schema": dict(self.json_schema)}}
+
+
 @attrs.frozen
 class Choice:
     """One generated answer.

@@ -24,7 +24,6 @@ from sdgcore.models.types import (
     retry_after_seconds,
 )
 
-_SAMPLING = ("temperature", "top_p", "max_tokens", "seed")
 _MIN_TIMEOUT = 600.0
 """litellm's own per-call timeout floor; the layer above applies the real one."""
 
@@ -62,19 +61,9 @@ class LiteLLMBackend(Backend):
             "max_retries": 0,  # the OpenAI SDK client's retries
             "timeout": max(_MIN_TIMEOUT, self.endpoint.limits.timeout + 60.0),
         }
-        if request.n != 1:
-            kwargs["n"] = request.n
-        for name in _SAMPLING:
-            value = getattr(request, name)
-            if value is not None:
-                kwargs[name] = value
-        if request.stop:
-            kwargs["stop"] = list(request.stop)
-        if request.logprobs:
-            kwargs["logprobs"] = True
+        kwargs.update(request.openai_fields())
         if request.json_schema is not None:
-            kwargs["response_format"] = {"type": "json_schema", "json_schema": {
-                "name": "output", "schema": dict(request.json_schema)}}
+            kwargs["response_format"] = request.schema_format()
         if self.config.api_base:
             kwargs["api_base"] = self.config.api_base
         if self._key is not None:

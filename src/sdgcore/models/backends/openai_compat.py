@@ -25,8 +25,6 @@ from sdgcore.models.types import (
     retry_after_seconds,
 )
 
-_SAMPLING = ("temperature", "top_p", "max_tokens", "seed")
-
 
 class OpenAICompatBackend(Backend):
     """Lean aiohttp client for any OpenAI-compatible api_base (the hot path at scale)."""
@@ -64,21 +62,11 @@ class OpenAICompatBackend(Backend):
 
     def payload(self, request: ChatRequest) -> dict[str, Any]:
         """The JSON body for ``request``."""
-        body: dict[str, Any] = {"model": self.model, "messages": list(request.messages)}
-        if request.n != 1:
-            body["n"] = request.n
-        for name in _SAMPLING:
-            value = getattr(request, name)
-            if value is not None:
-                body[name] = value
-        if request.stop:
-            body["stop"] = list(request.stop)
-        if request.logprobs:
-            body["logprobs"] = True
+        body: dict[str, Any] = {"model": self.model, "messages": list(request.messages),
+                                **request.openai_fields()}
         if request.json_schema is not None:
             if self.config.structured == "json_schema":
-                body["response_format"] = {"type": "json_schema", "json_schema": {
-                    "name": "output", "schema": dict(request.json_schema)}}
+                body["response_format"] = request.schema_format()
             elif self.config.structured == "json_object":
                 body["response_format"] = {"type": "json_object"}
         return body
