@@ -177,10 +177,14 @@ class Backend(Component, abc.ABC):
 
     :cvar native_schema: the backend constrains output to a JSON schema itself (else the
         layer parses leniently and re-asks).
+    :cvar max_concurrency: the most calls it can usefully serve at once (None: no limit of
+        its own). The layer never sends more, so a request waits for its turn outside its
+        timeout instead of inside the backend.
     """
 
     kind = "backend"
     native_schema: ClassVar[bool] = False
+    max_concurrency: ClassVar[int | None] = None
 
     def __init__(self, config: Any, endpoint: EndpointCommon) -> None:
         super().__init__(config)

@@ -252,3 +252,35 @@ def test_every_request_field_but_n_is_in_the_cache_key():
     from sdgcore.models.cache import _KEYED
 
     assert set(_KEYED) == {f.name for f in attrs.fields(ChatRequest)} - {"n"}
+
+
+def test_a_serial_backend_queues_requests_outside_their_timeout():
+    from sdgcore.base import Backend
+    from sdgcore.models import BackendReply, Choice
+
+    class OneAtATime(Backend):
+        """Answers after 0.2 s, one call at a time."""
+
+        name = "one_at_a_time"
+        max_concurrency = 1
+
+        async def complete(self, request):
+            self._lock = getattr(self, "_lock", None) or asyncio.Lock()
+            async with self._lock:  # like a llama.cpp context
+                await asyncio.sleep(0.2)
+            return BackendReply((Choice("ok"),))
+
+    limits = Limits(concurrency=16, timeout=0.3, retries=0)
+    ep = Endpoint("teacher", OneAtATime(None, EndpointCommon(model="m", limits=limits)))
+    assert ep.concurrency == 1
+    results = run(chat_all(ep, [ask(f"q{i}") for i in range(5)]))
+    # five calls of 0.2 s each: queued inside the backend, the later ones would time out
+    assert all(r.ok for r in results) and ep.stats.requests == 5
+
+
+def test_the_embedded_backend_serves_one_request_at_a_time():
+    from sdgcore.models.backends.llamacpp import LlamaCppBackend
+    from sdgcore.models.config import LlamaCppConfig
+
+    ep = Endpoint("teacher", LlamaCppBackend(LlamaCppConfig(), EndpointCommon()))
+    assert ep.concurrency == 1  # nothing is loaded to know it

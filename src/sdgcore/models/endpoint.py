@@ -42,12 +42,19 @@ class Endpoint:
         self.sampling: Sampling = backend.endpoint.sampling
         self.cache = cache
         self.stats = Stats()
-        self._limiter = AdaptiveLimiter(self.limits.concurrency, adaptive=self.limits.adaptive)
+        self._limiter = AdaptiveLimiter(self.concurrency, adaptive=self.limits.adaptive)
         self._rpm = MinuteBudget(self.limits.rpm) if self.limits.rpm else None
         self._tpm = MinuteBudget(self.limits.tpm) if self.limits.tpm else None
         self._keys: dict[str, asyncio.Lock] = {}
         self._rng = random.Random(seed)
         self._identity: dict[str, Any] | None = None  # asked of the backend on first use
+
+    @property
+    def concurrency(self) -> int:
+        """The most requests in flight at once: the configured limit, or less where the
+        backend cannot serve more."""
+        own = self.backend.max_concurrency
+        return min(self.limits.concurrency, own) if own else self.limits.concurrency
 
     def resolve(self, request: ChatRequest) -> ChatRequest:
         """``request`` with the endpoint's sampling defaults filled in."""

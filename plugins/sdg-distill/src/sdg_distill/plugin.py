@@ -8,7 +8,7 @@ import random
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import attrs
 
@@ -32,9 +32,6 @@ MAX_KEYWORDS = 3
 PREFETCH = 8
 """Requests kept in flight ahead of the one being consumed (capped by the endpoint's
 concurrency); results are still taken strictly in index order."""
-SERIAL_BACKENDS = frozenset({"llamacpp"})
-"""Backends that answer one request at a time: asking ahead only queues work behind a lock
-(inside the per-request timeout), so they get no prefetch."""
 
 
 @attrs.frozen
@@ -126,7 +123,7 @@ class DistillTask(Task):
         for example in self.pattern.examples:
             seen.add(example.question)
         self.counts = Counter()
-        window = _window(teacher)
+        window = max(1, min(PREFETCH, teacher.concurrency))
         pending: dict[int, tuple[str | None, asyncio.Future[Completion]]] = {}
         index = launched = rejects = 0
         try:
@@ -174,14 +171,6 @@ class DistillTask(Task):
                                     locator={"index": index, "topic": topic}),
                       meta={"answer_format": fmt} if fmt else {},
                       tokens=Tokens(done.tokens.prompt_tokens, done.tokens.completion_tokens))
-
-
-def _window(teacher: Any) -> int:
-    backend = getattr(teacher, "backend", None)
-    if getattr(backend, "name", None) in SERIAL_BACKENDS:
-        return 1
-    limits = getattr(teacher, "limits", None)
-    return max(1, min(PREFETCH, getattr(limits, "concurrency", 1)))
 
 
 @hookimpl

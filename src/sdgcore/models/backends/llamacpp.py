@@ -55,6 +55,7 @@ class LlamaCppBackend(Backend):
     name = "llamacpp"
     Config = LlamaCppConfig
     native_schema = True
+    max_concurrency = 1  # one llama.cpp context generates one reply at a time
 
     def __init__(self, config: LlamaCppConfig, endpoint: EndpointCommon) -> None:
         super().__init__(config, endpoint)
