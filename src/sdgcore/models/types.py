@@ -14,6 +14,8 @@ from typing import Any, Literal
 
 import attrs
 
+from sdgcore.records import Tokens
+
 Message = Mapping[str, Any]
 """An OpenAI-style chat message: ``{"role": "user", "content": "..."}``."""
 
@@ -130,13 +132,13 @@ class Completion:
         return self.choices[0].text if self.choices else None
 
     @property
-    def tokens(self) -> Usage:
+    def tokens(self) -> Tokens:
         """The tokens these choices took to make, whether paid now or served from the cache:
         what a sample records, so a resumed run records the same as an uninterrupted one."""
         if not self.choices:
-            return Usage()
-        return Usage(max(c.prompt_tokens for c in self.choices),
-                     sum(c.completion_tokens for c in self.choices))
+            return Tokens()
+        return Tokens(max(c.prompt_tokens for c in self.choices),
+                      sum(c.completion_tokens for c in self.choices))
 
 
 @attrs.frozen

@@ -99,7 +99,7 @@ class Flow:
             gate = await student.chat(ChatRequest(
                 messages=messages, n=1, temperature=0.0,
                 seed=derive_seed(self.ctx.seed, sample.id, "gate")))
-            tokens += Tokens(gate.tokens.prompt_tokens, gate.tokens.completion_tokens)
+            tokens += gate.tokens
             if gate.choices:
                 attempt = self.voter.check(sample, gate.choices[0].text)
                 if attempt.correct:
@@ -109,7 +109,7 @@ class Flow:
         done = await student.chat(ChatRequest(
             messages=messages, n=self.solve_cfg.n, temperature=self.solve_cfg.temperature,
             seed=derive_seed(self.ctx.seed, sample.id, "solve")))
-        tokens += Tokens(done.tokens.prompt_tokens, done.tokens.completion_tokens)
+        tokens += done.tokens
         attempts = [self.voter.check(sample, c.text) for c in done.choices]
         if not attempts:
             return attrs.evolve(sample, tokens=sample.tokens + tokens,

@@ -19,7 +19,7 @@ from sdg_distill.prompts import QUESTION_SCHEMA, question_messages, rotate
 from sdgcore import Task, hookimpl
 from sdgcore.errors import SdgError
 from sdgcore.models import ChatRequest, Completion
-from sdgcore.records import Sample, Source, Tokens, derive_seed
+from sdgcore.records import Sample, Source, derive_seed
 
 if TYPE_CHECKING:
     from sdgcore.context import RunContext
@@ -170,7 +170,7 @@ class DistillTask(Task):
                       source=Source(kind="teacher", ref=teacher.backend.model or None,
                                     locator={"index": index, "topic": topic}),
                       meta={"answer_format": fmt} if fmt else {},
-                      tokens=Tokens(done.tokens.prompt_tokens, done.tokens.completion_tokens))
+                      tokens=done.tokens)
 
 
 @hookimpl

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import attrs
 
 from sdg_rewriters.prompts import SCHEMA, build_messages
-from sdgcore import Rewriter, Sample, Tokens, hookimpl
+from sdgcore import Rewriter, Sample, hookimpl
 from sdgcore.models import ChatRequest
 from sdgcore.records import derive_seed
 
@@ -83,7 +83,7 @@ class DifficultyRewriter(Rewriter):
             direction=direction,
             round=sample.round + 1,
             meta=meta,
-            tokens=Tokens(done.tokens.prompt_tokens, done.tokens.completion_tokens),
+            tokens=done.tokens,
         )
 
 

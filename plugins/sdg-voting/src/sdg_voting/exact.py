@@ -9,7 +9,7 @@ from __future__ import annotations
 import attrs
 
 from sdg_voting.answers import answer_key, equivalent, extract
-from sdgcore import Attempt, Sample, Tokens, Vote, Voter
+from sdgcore import Attempt, Sample, Vote, Voter
 from sdgcore.context import RunContext
 from sdgcore.models import ChatRequest
 from sdgcore.records import derive_seed
@@ -81,12 +81,11 @@ class ExactVoter(Voter):
         """
         cfg = self.config
         completion = await ctx.models[cfg.model].chat(self.request(ctx, sample))
-        usage = completion.tokens
         votes = tuple(Vote(choice.text, *extract(choice.text, cfg.answer_tag))
                       for choice in completion.choices)
         sample = attrs.evolve(
             sample, votes=votes,
-            tokens=sample.tokens + Tokens(usage.prompt_tokens, usage.completion_tokens),
+            tokens=sample.tokens + completion.tokens,
         )
         if not votes:
             error = completion.error or "no choices came back"
