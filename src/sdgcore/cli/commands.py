@@ -14,8 +14,7 @@ from rich.table import Table
 
 from sdgcore.cli.app import cli, manager_from
 from sdgcore.cli.output import models_table, stdout, warn
-from sdgcore.config import RunConfig, dump_config, fingerprint, load_config
-from sdgcore.config.values import Selected
+from sdgcore.config import dump_config, fingerprint, load_config
 from sdgcore.errors import Interrupted, SdgError
 
 config_arg = click.argument("config", type=click.Path(path_type=Path, dir_okay=False))
@@ -23,16 +22,6 @@ set_opt = click.option(
     "--set", "overrides", multiple=True, metavar="KEY.PATH=VALUE",
     help="Override a config value, e.g. --set target.learnable=50 (repeatable).",
 )
-
-
-def _selections(config: RunConfig) -> list[tuple[str, Selected]]:
-    found: list[tuple[str, Selected]] = [("task", config.task)]
-    found += [(f"models.{role}", sel) for role, sel in config.models.items()]
-    for section in ("voter", "rewrite", "train"):
-        sel = getattr(config, section)
-        if sel is not None:
-            found.append((section, sel))
-    return found
 
 
 @cli.command()
@@ -107,11 +96,11 @@ def validate(ctx: click.Context, config: Path, overrides: tuple[str, ...], show:
     table = Table(title=f"{config}: valid")
     for col in ("section", "choice", "from", "status"):
         table.add_column(col)
-    for path, sel in _selections(cfg):
+    for path, sel in cfg.selections():
         status = "ready" if sel.component.status == "ready" else "not built yet"
         table.add_row(path, sel.name, sel.origin, status)
     out.print(table)
-    for path, sel in _selections(cfg):
+    for path, sel in cfg.selections():
         if sel.component.status != "ready":
             warn(f"{path}: {sel.kind} {sel.name!r} is not built yet; `sdg run` cannot use it")
     if show:

@@ -150,6 +150,15 @@ class RunConfig:
     train: TrainerChoice | None = None
     run: RunSection = RunSection()
 
+    def selections(self) -> list[tuple[str, Selected]]:
+        """Every plugin choice in the config with its key path: task, each model endpoint,
+        then voter, rewrite and train where present."""
+        found: list[tuple[str, Selected]] = [("task", self.task)]
+        found += [(f"models.{role}", choice) for role, choice in self.models.items()]
+        found += [(name, getattr(self, name)) for name in ("voter", "rewrite", "train")
+                  if getattr(self, name) is not None]
+        return found
+
     def endpoint(self, role: str) -> BackendChoice:
         """The endpoint serving ``role`` (``teacher``, ``student``, ``judge`` or a task's own)."""
         try:

@@ -34,7 +34,6 @@ from sdgcore.store.rundir import write_atomic
 
 CACHE_FILE = "requests.sqlite"
 """The run's request cache, inside the run directory."""
-STAGES = ("prepare", "generate", "label", "solve", "rewrite", "categorize", "export")
 MAX_DUPLICATE_RUN = 200
 """Consecutive duplicates after which a task is taken to have run out of new samples."""
 
@@ -63,15 +62,14 @@ class RunResult:
 
 
 def check_built(config: RunConfig) -> None:
-    """Raise :class:`NotBuiltError` for anything the run would use that is not built yet."""
-    config.task.component.ensure_built("task.type", config.task.origin)
-    for role, choice in config.models.items():
-        choice.component.ensure_built(f"models.{role}.backend", choice.origin)
+    """Raise :class:`NotBuiltError` for anything the run would use that is not built yet
+    (a rewriter with ``max_rounds: 0`` and the trainer are not used by a run)."""
     if config.voter is None:
         raise NotBuiltError("voter: no voter is installed", hint="pip install sdg-voting")
-    config.voter.component.ensure_built("voter.type", config.voter.origin)
-    if config.rewrite is not None and config.rewrite.common.max_rounds > 0:
-        config.rewrite.component.ensure_built("rewrite.type", config.rewrite.origin)
+    for path, choice in config.selections():
+        unused = path == "train" or (path == "rewrite" and choice.common.max_rounds == 0)
+        if not unused:
+            choice.component.ensure_built(f"{path}.{choice.key}", choice.origin)
     check_formats(config.export.formats)
 
 
@@ -221,4 +219,4 @@ def _stop_reason(config: RunConfig, store: Checkpoints, spent: dict[str, int]) -
     return None
 
 
-__all__ = ["CACHE_FILE", "STAGES", "Progress", "RunResult", "check_built", "run"]
+__all__ = ["CACHE_FILE", "Progress", "RunResult", "check_built", "run"]
