@@ -1,7 +1,8 @@
 """The one cattrs converter that turns plain config data into attrs config classes.
 
 Built by :func:`make_converter` after the plugins have loaded, because its dispatch hook must
-see every registered component. What it adds to cattrs' defaults:
+see every registered component; :func:`converter_for` keeps one per registry. What it adds
+to cattrs' defaults:
 
 * scalars are strict: ``"abc"`` is no integer, ``"no"`` is no ``True``, a list is no string;
   a numeric string is accepted for a number, since ``${VAR}`` interpolation yields strings;
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import re
 import typing
+import weakref
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -36,6 +38,17 @@ _INT = re.compile(r"[+-]?\d+")
 _FLOAT = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?|[+-]?(inf|nan)", re.IGNORECASE)
 _TRUE = {"true", "yes", "on", "1"}
 _FALSE = {"false", "no", "off", "0"}
+
+
+_CONVERTERS: weakref.WeakKeyDictionary[Registry, cattrs.Converter] = weakref.WeakKeyDictionary()
+
+
+def converter_for(registry: Registry) -> cattrs.Converter:
+    """The converter of ``registry``, made on first use and kept as long as the registry."""
+    conv = _CONVERTERS.get(registry)
+    if conv is None:
+        conv = _CONVERTERS[registry] = make_converter(registry)
+    return conv
 
 
 def make_converter(registry: Registry) -> cattrs.Converter:

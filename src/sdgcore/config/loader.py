@@ -17,7 +17,7 @@ from typing import Any
 import cattrs
 import yaml
 
-from sdgcore.config.converter import make_converter
+from sdgcore.config.converter import converter_for
 from sdgcore.config.problems import Problem, collect_problems, join
 from sdgcore.config.schema import DEFAULTS, RunConfig
 from sdgcore.config.values import Interpolated
@@ -136,7 +136,7 @@ def structure(data: dict[str, Any], registry: Registry, *, source: str | None = 
     if models is None or isinstance(models, dict):
         data["models"] = {**{r: default_endpoint() for r in ROLES}, **(models or {})}
     try:
-        return make_converter(registry).structure(data, RunConfig)
+        return converter_for(registry).structure(data, RunConfig)
     except cattrs.BaseValidationError as exc:
         raise ConfigError(collect_problems(exc), source=source,
                           hint="`sdg validate CONFIG` checks a config; docs/config.md lists keys") \
@@ -173,7 +173,7 @@ def load_config(
 
 def dump_config(config: RunConfig, registry: Registry) -> dict[str, Any]:
     """The resolved config as plain data, secrets replaced by their ``${VAR}`` reference."""
-    return make_converter(registry).unstructure(config)
+    return converter_for(registry).unstructure(config)
 
 
 def fingerprint(resolved: Mapping[str, Any]) -> str:
