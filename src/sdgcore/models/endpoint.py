@@ -81,9 +81,10 @@ class Endpoint:
         schema = request.json_schema
         choices = self._cached(key, request.n, schema)
         self.stats.cache_hits += len(choices)
-        messages = request.messages
+        prompt = request.messages
         if schema is not None and not self.backend.native_schema:
-            messages = _with_instruction(messages, schema_instruction(schema))
+            prompt = _with_instruction(prompt, schema_instruction(schema))
+        messages = prompt
         usage, calls, retries, reasks = Usage(), 0, 0, 0
         error: str | None = None
         seed = request.seed
@@ -101,21 +102,19 @@ class Endpoint:
                 await asyncio.sleep(self._backoff(retries, exc.retry_after))
                 continue
             usage += reply.usage
-            good, problem, bad_text = self._usable(_attribute(reply), schema)
+            good, kind, problem, bad_text = self._usable(_attribute(reply), schema)
             if good and self.cache is not None:
                 self.cache.put(key, len(choices), good)
             choices += good
             if len(choices) >= request.n:
                 break
-            if not problem:
+            if kind is None:
                 if good:  # fewer choices than asked for (some servers ignore n): ask again
                     continue
-                problem = "the backend returned no choices"
-            if problem.startswith("unparseable") and schema is not None and \
-                    reasks < self.limits.reask:
+                kind, problem = "empty", "the backend returned no choices"
+            if kind == "unparseable" and reasks < self.limits.reask:
                 reasks += 1
-                messages = reask(request.messages if self.backend.native_schema else messages,
-                                 bad_text, problem, schema)
+                messages = reask(prompt, bad_text, problem, schema)
             elif retries < self.limits.retries:
                 retries += 1
                 # the same seed would give the same unusable reply from a deterministic backend
@@ -137,21 +136,27 @@ class Endpoint:
         return [attrs.evolve(c, data=parse_structured(c.text, schema)) for c in found]
 
     @staticmethod
-    def _usable(choices: tuple[Choice, ...], schema: Any) -> tuple[list[Choice], str, str]:
+    def _usable(choices: tuple[Choice, ...], schema: Any
+                ) -> tuple[list[Choice], str | None, str, str]:
+        """The usable choices, and for the others the kind of problem (``truncated`` or
+        ``unparseable``, the latter winning), its message and the reply that had it."""
         good: list[Choice] = []
-        problem, bad_text = "", ""
+        kind, problem, bad_text = None, "", ""
         for choice in choices:
             if choice.finish_reason == "length":
-                problem, bad_text = problem or "truncated: the reply hit max_tokens", choice.text
+                if kind is None:
+                    kind, problem = "truncated", "truncated: the reply hit max_tokens"
+                    bad_text = choice.text
                 continue
             if schema is not None:
                 try:
                     choice = attrs.evolve(choice, data=parse_structured(choice.text, schema))
                 except ValueError as exc:
-                    problem, bad_text = f"unparseable structured output: {exc}", choice.text
+                    kind, problem = "unparseable", f"unparseable structured output: {exc}"
+                    bad_text = choice.text
                     continue
             good.append(choice)
-        return good, problem, bad_text
+        return good, kind, problem, bad_text
 
     async def _call(self, request: ChatRequest) -> BackendReply:
         estimate = 0
