@@ -284,3 +284,19 @@ def test_the_embedded_backend_serves_one_request_at_a_time():
 
     ep = Endpoint("teacher", LlamaCppBackend(LlamaCppConfig(), EndpointCommon()))
     assert ep.concurrency == 1  # nothing is loaded to know it
+
+
+def test_roles_with_different_keys_do_not_share_an_endpoint(tmp_path, make_plugin_manager):
+    from sdgcore.config import structure
+    from sdgcore.testing import components
+
+    registry = make_plugin_manager(components).registry
+    remote = {"backend": "openai_compat", "model": "m", "api_base": "http://127.0.0.1:9/v1"}
+    cfg = structure({"task": {"type": "list", "questions": ["q"]},
+                     "models": {"teacher": {**remote, "api_key": "sk-a"},
+                                "judge": {**remote, "api_key": "sk-b"},
+                                "student": {**remote, "api_key": "sk-a"}}}, registry)
+    models = Models(cfg.models)
+    assert len(models.endpoints()) == 2
+    assert models["teacher"] is models["student"]
+    assert models["judge"] is not models["teacher"]  # the key is part of the endpoint

@@ -27,7 +27,7 @@ class Secret:
     into the file literally.
     """
 
-    value: str = attrs.field(eq=False)
+    value: str
     template: str | None = None
 
     def get(self) -> str:

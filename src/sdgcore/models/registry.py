@@ -23,15 +23,16 @@ class Models(Mapping[str, Endpoint]):
     def __init__(self, choices: Mapping[str, BackendChoice], cache_path: Path | None = None,
                  *, seed: int = 0) -> None:
         self.cache = RequestCache(cache_path) if cache_path is not None else None
-        shared: dict[Any, Endpoint] = {}
+        made: list[tuple[BackendChoice, Endpoint]] = []
         self._by_role: dict[str, Endpoint] = {}
         for role, choice in choices.items():
-            ident = (choice.name, repr(choice.config), repr(choice.common))
-            if ident not in shared:
-                shared[ident] = Endpoint(role, choice.create(), self.cache, seed=seed)
+            same = next((e for c, e in made if c == choice), None)  # equal configs, keys too
+            if same is None:
+                same = Endpoint(role, choice.create(), self.cache, seed=seed)
+                made.append((choice, same))
             else:
-                shared[ident].name += f"+{role}"
-            self._by_role[role] = shared[ident]
+                same.name += f"+{role}"
+            self._by_role[role] = same
 
     def __getitem__(self, role: str) -> Endpoint:
         try:
