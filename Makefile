@@ -7,6 +7,8 @@ BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip --disable-pip-version-check
 PLUGINS := $(sort $(wildcard plugins/sdg-*))
 PLUGIN_EDITABLES := $(foreach p,$(PLUGINS),-e $(p))
+# Each plugin's `test` extra holds what its tests need (models, optional libraries).
+PLUGIN_TESTABLES := $(foreach p,$(PLUGINS),-e '$(p)[test]')
 PROJECTS := pyproject.toml $(foreach p,$(PLUGINS),$(p)/pyproject.toml)
 
 .PHONY: demo test venv docs clean
@@ -17,7 +19,7 @@ $(BIN)/python:
 
 # Core + every plugin + test tools.
 $(VENV)/.test-installed: $(BIN)/python $(PROJECTS)
-	$(PIP) install -q --no-build-isolation -e '.[test]' $(PLUGIN_EDITABLES)
+	$(PIP) install -q --no-build-isolation -e '.[test]' $(PLUGIN_TESTABLES)
 	@touch $@
 
 # Core + every plugin + the embedded model (llama-cpp-python compiles once, then pip caches it).

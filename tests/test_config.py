@@ -5,10 +5,11 @@ import pytest
 import yaml
 
 from sdgcore import hookimpl
-from sdgcore.base import Task
+from sdgcore.base import Comparator, Task
 from sdgcore.config import dump_config, fingerprint, load_config
 from sdgcore.config.values import Secret
 from sdgcore.errors import ConfigError
+from sdgcore.records import Attempt
 from sdgcore.testing import components
 
 
@@ -217,3 +218,52 @@ def test_fingerprint_changes_with_config(tmp_path, registry):
     b = dump_config(load_config(write(tmp_path, {"task": {"type": "shape", "name": "y"}}),
                                 registry), registry)
     assert fingerprint(a) != fingerprint(b)
+
+
+class Judged(Comparator):
+    """A comparator of this test's own; every attempt is wrong."""
+
+    name = "judged"
+
+    async def compare(self, ctx, sample, responses):
+        return [Attempt(r) for r in responses]
+
+
+class Exact(Judged):
+    name = "exact"
+
+
+class FreeTextTask(ShapeTask):
+    name = "free_text"
+    comparator = "judged"
+
+
+class ComparatorPlugin:
+    @hookimpl
+    def sdg_register_comparators(self, register):
+        register(Judged)
+        register(Exact)
+
+    @hookimpl
+    def sdg_register_tasks(self, register):
+        register(FreeTextTask)
+
+
+def test_comparator_defaults_to_the_tasks_choice_then_exact(tmp_path, make_plugin_manager):
+    reg = make_plugin_manager(ShapePlugin(), ComparatorPlugin()).registry
+    shape = load_config(write(tmp_path, {"task": {"type": "shape", "name": "x"}}), reg)
+    assert shape.solve.comparator.name == "exact"
+    free = load_config(write(tmp_path, {"task": {"type": "free_text", "name": "x"}}), reg)
+    assert free.solve.comparator.name == "judged"
+    chosen = load_config(write(tmp_path, {"task": {"type": "free_text", "name": "x"},
+                                          "solve": {"comparator": "exact", "n": 2}}), reg)
+    assert chosen.solve.comparator.name == "exact" and chosen.solve.n == 2
+    assert ("solve.comparator", chosen.solve.comparator) in chosen.selections()
+    bad = problems(tmp_path, reg, {"task": {"type": "shape", "name": "x"},
+                                   "solve": {"comparator": {"type": "nope"}}})
+    assert "choose from: exact, judged" in bad["solve.comparator.type"]
+
+
+def test_no_comparator_installed_leaves_it_out(tmp_path, registry):
+    cfg = load_config(write(tmp_path, {"task": {"type": "shape", "name": "x"}}), registry)
+    assert cfg.solve.comparator is None

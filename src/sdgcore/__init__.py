@@ -7,7 +7,18 @@ A plugin imports what it needs from here::
 
 from importlib.metadata import PackageNotFoundError, version
 
-from sdgcore.base import Backend, Component, Hit, Passage, Retriever, Rewriter, Task, Trainer, Voter
+from sdgcore.base import (
+    Backend,
+    Comparator,
+    Component,
+    Hit,
+    Passage,
+    Retriever,
+    Rewriter,
+    Task,
+    Trainer,
+    Voter,
+)
 from sdgcore.errors import ConfigError, SdgError
 from sdgcore.hookspecs import hookimpl
 from sdgcore.records import Attempt, Sample, Source, Tokens, Vote
@@ -20,6 +31,7 @@ except PackageNotFoundError:  # running from a source tree
 __all__ = [
     "Attempt",
     "Backend",
+    "Comparator",
     "Component",
     "ConfigError",
     "Hit",

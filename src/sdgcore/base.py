@@ -73,9 +73,14 @@ class Component:
 
 
 class Task(Component, abc.ABC):
-    """Makes candidate samples: prepare once, then generate as many as the pipeline takes."""
+    """Makes candidate samples: prepare once, then generate as many as the pipeline takes.
+
+    :cvar comparator: the comparator its samples are scored with when the config names none
+        (e.g. ``"semantic"`` for free-text answers); None: ``exact``.
+    """
 
     kind = "task"
+    comparator: ClassVar[str | None] = None
 
     async def prepare(self, ctx: RunContext) -> None:  # noqa: B027 - optional hook
         """Gather material once per run (parse documents, probe datasets, read seeds).
@@ -125,8 +130,7 @@ class Retriever(Component, abc.ABC):
 
 
 class Voter(Component, abc.ABC):
-    """Labels a sample: the teacher answers it several times and the majority wins. Its
-    answer rule also scores the student's attempts (``solve.comparator: exact``)."""
+    """Labels a sample: the teacher answers it several times and the majority wins."""
 
     kind = "voter"
 
@@ -136,10 +140,24 @@ class Voter(Component, abc.ABC):
         or with ``dropped`` set to the reason it could not be labelled. Never raises for a
         sample that merely could not be labelled."""
 
+
+class Comparator(Component, abc.ABC):
+    """Scores the student's attempts at a labelled sample (``solve.comparator``)."""
+
+    kind = "comparator"
+
     @abc.abstractmethod
-    def check(self, sample: Sample, response: str) -> Attempt:
-        """Score one student ``response`` against the label ``sample.answer``: the answer
-        extracted from it and whether it is equivalent."""
+    async def compare(self, ctx: RunContext, sample: Sample,
+                      responses: Sequence[str]) -> list[Attempt]:
+        """Score each student response against the label (``sample.answer`` and
+        ``sample.reference``).
+
+        :param responses: the student's responses, in the order they came back.
+        :return: one :class:`~sdgcore.records.Attempt` per response, in the same order, each
+            with the answer extracted from it, whether it is correct and, where there is one,
+            the reason. A response that cannot be judged is an incorrect attempt with the
+            reason, never an exception.
+        """
 
 
 class Rewriter(Component, abc.ABC):
@@ -214,6 +232,6 @@ class Backend(Component, abc.ABC):
 
 
 KINDS: dict[str, type[Component]] = {
-    cls.kind: cls for cls in (Task, Retriever, Voter, Rewriter, Trainer, Backend)
+    cls.kind: cls for cls in (Task, Retriever, Voter, Comparator, Rewriter, Trainer, Backend)
 }
 """Each kind's name mapped to its base class, in registration-hook order."""

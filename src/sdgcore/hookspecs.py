@@ -22,7 +22,15 @@ import pluggy
 if TYPE_CHECKING:
     import click
 
-    from sdgcore.base import Backend, Retriever, Rewriter, Task, Trainer, Voter
+    from sdgcore.base import (
+        Backend,
+        Comparator,
+        Retriever,
+        Rewriter,
+        Task,
+        Trainer,
+        Voter,
+    )
 
 PROJECT = "sdg"
 
@@ -61,6 +69,18 @@ def sdg_register_voters(register: Callable[[type[Voter]], None]) -> None:
     Called once, when the plugin manager is built.
 
     :param register: call it with each :class:`sdgcore.base.Voter` subclass.
+    :return: nothing; the result is ignored.
+    """
+
+
+@hookspec
+def sdg_register_comparators(register: Callable[[type[Comparator]], None]) -> None:
+    """Register comparator classes (``solve.comparator.type``): they score the student's
+    attempts against a sample's label.
+
+    Called once, when the plugin manager is built.
+
+    :param register: call it with each :class:`sdgcore.base.Comparator` subclass.
     :return: nothing; the result is ignored.
     """
 

@@ -62,12 +62,14 @@ class Attempt:
     :param answer: the final answer extracted from it.
     :param correct: whether the comparator judged it equal to the label.
     :param reason: the comparator's reason, where it gives one.
+    :param extractor: how the answer was extracted (``"tag"``, ``"boxed"``, ...), if it was.
     """
 
     response: str
     answer: str | None = None
     correct: bool = False
     reason: str | None = None
+    extractor: str | None = None
 
 
 @attrs.frozen

@@ -6,7 +6,7 @@ import attrs
 import pytest
 
 from sdg_voting import plugin
-from sdg_voting.exact import ExactVoter
+from sdg_voting.exact import ExactComparator, ExactCompareConfig, ExactVoter
 from sdgcore.config import structure
 from sdgcore.config.values import Secret
 from sdgcore.context import RunContext
@@ -155,12 +155,11 @@ def test_a_failing_teacher_drops_the_sample(setup):
     ("I give up.", False, None, "no answer found"),
 ])
 def test_check_scores_an_attempt(setup, response, correct, answer, reason):
-    _, _, voter, _ = setup(["unused"])
-    attempt = voter.check(attrs.evolve(SAMPLE, answer="42"), response)
+    attempt = ExactComparator(ExactCompareConfig()).check(attrs.evolve(SAMPLE, answer="42"),
+                                                           response)
     assert (attempt.response, attempt.answer, attempt.correct, attempt.reason) == (
         response, answer, correct, reason)
 
 
 def test_check_without_a_label_is_never_correct(setup):
-    _, _, voter, _ = setup(["unused"])
-    assert not voter.check(SAMPLE, "<answer>42</answer>").correct
+    assert not ExactComparator(ExactCompareConfig()).check(SAMPLE, "<answer>42</answer>").correct

@@ -125,13 +125,19 @@ def interpolate(data: Any, env: Mapping[str, str], path: str = "") -> tuple[Any,
 def structure(data: dict[str, Any], registry: Registry, *, source: str | None = None) -> RunConfig:
     """Structure plain config data into a :class:`RunConfig`, filling defaults.
 
-    Plugin sections left out get their default choice where it is installed; every role in
+    Plugin sections left out get their default choice where it is installed (the comparator:
+    the task's own choice, else ``exact``); every role in
     :data:`~sdgcore.models.config.ROLES` without an endpoint gets the embedded default.
     """
     data = dict(data)
     for section, default in DEFAULTS.items():
         if section not in data and registry.get(_kind(section), default["type"]) is not None:
             data[section] = dict(default)
+    solve = data.get("solve", {})
+    if isinstance(solve, dict) and "comparator" not in solve:
+        comparator = _default_comparator(data.get("task"), registry)
+        if comparator is not None:
+            data["solve"] = {**solve, "comparator": {"type": comparator}}
     models = data.get("models")
     if models is None or isinstance(models, dict):
         data["models"] = {**{r: default_endpoint() for r in ROLES}, **(models or {})}
@@ -180,6 +186,15 @@ def fingerprint(resolved: Mapping[str, Any]) -> str:
     """A hash of a resolved config, to tell a resume under the same config from another."""
     blob = json.dumps(resolved, sort_keys=True, default=str, separators=(",", ":"))
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:16]
+
+
+def _default_comparator(task: Any, registry: Registry) -> str | None:
+    name = task.get("type") if isinstance(task, dict) else None
+    entry = registry.get("task", name) if isinstance(name, str) else None
+    for choice in (entry.cls.comparator if entry else None, "exact"):
+        if choice and registry.get("comparator", choice) is not None:
+            return choice
+    return None
 
 
 def _kind(section: str) -> str:

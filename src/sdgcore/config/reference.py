@@ -28,7 +28,8 @@ SECTIONS = [
     ("export", schema.ExportSection),
 ]
 PLUGIN_SECTIONS = {
-    "task": "task", "voter": "voter", "rewriter": "rewrite", "trainer": "train",
+    "task": "task", "voter": "voter", "comparator": "solve.comparator", "rewriter": "rewrite",
+    "trainer": "train",
     "retriever": "task.retriever", "backend": "models.<role>",
 }
 

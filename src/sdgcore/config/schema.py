@@ -12,7 +12,13 @@ from typing import Literal
 
 import attrs
 
-from sdgcore.config.values import Selected, TaskChoice, TrainerChoice, VoterChoice
+from sdgcore.config.values import (
+    ComparatorChoice,
+    Selected,
+    TaskChoice,
+    TrainerChoice,
+    VoterChoice,
+)
 from sdgcore.models.config import ROLES, BackendChoice
 
 _ge0 = attrs.validators.ge(0)
@@ -38,15 +44,16 @@ class SolveSection:
     """``solve:``: how the student is scored.
 
     :param n: attempts per sample; ``pass_rate = correct / n``.
-    :param comparator: how an attempt is compared with the label: ``exact``, the voter's own
-        answer extraction and equivalence rules.
+    :param comparator: how an attempt is compared with the label (``type:`` ``exact``,
+        ``semantic`` or ``llm_judge``, or a plugin's); default: the task's own choice, else
+        ``exact``, where installed.
     :param gate: first screen each sample with one greedy attempt: one it gets right is
         taken as too easy without the full ``n`` (the two-gate design).
     :param temperature: the student's sampling temperature for the ``n`` attempts.
     """
 
     n: int = attrs.field(default=8, validator=attrs.validators.ge(1))
-    comparator: Literal["exact"] = "exact"
+    comparator: ComparatorChoice | None = None
     gate: bool = False
     temperature: float = 0.7
 
@@ -152,11 +159,13 @@ class RunConfig:
 
     def selections(self) -> list[tuple[str, Selected]]:
         """Every plugin choice in the config with its key path: task, each model endpoint,
-        then voter, rewrite and train where present."""
+        then voter, rewrite, train and solve.comparator where present."""
         found: list[tuple[str, Selected]] = [("task", self.task)]
         found += [(f"models.{role}", choice) for role, choice in self.models.items()]
         found += [(name, getattr(self, name)) for name in ("voter", "rewrite", "train")
                   if getattr(self, name) is not None]
+        if self.solve.comparator is not None:
+            found.append(("solve.comparator", self.solve.comparator))
         return found
 
     def endpoint(self, role: str) -> BackendChoice:

@@ -82,6 +82,12 @@ class VoterChoice(Selected):
     kind = "voter"
 
 
+class ComparatorChoice(Selected):
+    """``solve.comparator:``: how the student's attempts are scored."""
+
+    kind = "comparator"
+
+
 class RetrieverChoice(Selected):
     """A ``retriever:`` section inside a task's config."""
 

@@ -66,6 +66,9 @@ def check_built(config: RunConfig) -> None:
     (a rewriter with ``max_rounds: 0`` and the trainer are not used by a run)."""
     if config.voter is None:
         raise NotBuiltError("voter: no voter is installed", hint="pip install sdg-voting")
+    if config.solve.comparator is None:
+        raise NotBuiltError("solve.comparator: no comparator is installed",
+                            hint="pip install sdg-voting")
     for path, choice in config.selections():
         unused = path == "train" or (path == "rewrite" and choice.common.max_rounds == 0)
         if not unused:
@@ -100,7 +103,8 @@ async def run(config: RunConfig, run_dir: Path, models: Models | None = None,
     ctx = RunContext(run_dir=run_dir, config=config, models=models)
     store = Checkpoints(run_dir)
     rewriter = config.rewrite.create() if config.rewrite is not None else None
-    flow = Flow(ctx, config.voter.create(), rewriter, progress.advance)  # type: ignore[union-attr]
+    flow = Flow(ctx, config.voter.create(), config.solve.comparator.create(),  # type: ignore[union-attr]
+                rewriter, progress.advance)
     task: Task = config.task.create()
     seconds: dict[str, float] = {}
     progress.start(config.target.learnable)

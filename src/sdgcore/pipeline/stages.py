@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 import attrs
 
-from sdgcore.base import Rewriter, Voter
+from sdgcore.base import Comparator, Rewriter, Voter
 from sdgcore.context import RunContext
 from sdgcore.models.types import ChatRequest
 from sdgcore.records import Sample, Tokens, derive_seed
@@ -39,15 +39,18 @@ class Flow:
     """The per-sample stages of one run.
 
     :param ctx: the run.
-    :param voter: labels samples and scores attempts.
+    :param voter: labels samples.
+    :param comparator: scores the student's attempts.
     :param rewriter: rewrites samples out of the band, or None (no rewriting).
     :param on_stage: called with a stage name each time a sample finishes it (progress).
     """
 
-    def __init__(self, ctx: RunContext, voter: Voter, rewriter: Rewriter | None,
+    def __init__(self, ctx: RunContext, voter: Voter, comparator: Comparator,
+                 rewriter: Rewriter | None,
                  on_stage: Callable[[str], None] = lambda stage: None) -> None:
         self.ctx = ctx
         self.voter = voter
+        self.comparator = comparator
         self.rewriter = rewriter
         self.on_stage = on_stage
         self.busy: dict[str, float] = defaultdict(float)
@@ -101,7 +104,8 @@ class Flow:
                 seed=derive_seed(self.ctx.seed, sample.id, "gate")))
             tokens += gate.tokens
             if gate.choices:
-                attempt = self.voter.check(sample, gate.choices[0].text)
+                [attempt] = await self.comparator.compare(self.ctx, sample,
+                                                          [gate.choices[0].text])
                 if attempt.correct:
                     return attrs.evolve(sample, attempts=(attempt,), pass_rate=1.0,
                                         tokens=sample.tokens + tokens,
@@ -110,7 +114,8 @@ class Flow:
             messages=messages, n=self.solve_cfg.n, temperature=self.solve_cfg.temperature,
             seed=derive_seed(self.ctx.seed, sample.id, "solve")))
         tokens += done.tokens
-        attempts = [self.voter.check(sample, c.text) for c in done.choices]
+        attempts = await self.comparator.compare(self.ctx, sample,
+                                                 [c.text for c in done.choices])
         if not attempts:
             return attrs.evolve(sample, tokens=sample.tokens + tokens,
                                 dropped=f"solve: student failed: {done.error}")

@@ -12,6 +12,9 @@ FIRST_PARTY: dict[tuple[str, str], str] = {
     ("voter", "exact"): "sdg-voting",
     ("voter", "semantic"): "sdg-voting",
     ("voter", "llm_judge"): "sdg-voting",
+    ("comparator", "exact"): "sdg-voting",
+    ("comparator", "semantic"): "sdg-voting",
+    ("comparator", "llm_judge"): "sdg-voting",
     ("rewriter", "difficulty"): "sdg-rewriters",
     ("trainer", "verl"): "sdg-verl",
 }

@@ -33,6 +33,7 @@ _REGISTER_HOOKS = {
     "task": "sdg_register_tasks",
     "retriever": "sdg_register_retrievers",
     "voter": "sdg_register_voters",
+    "comparator": "sdg_register_comparators",
     "rewriter": "sdg_register_rewriters",
     "trainer": "sdg_register_trainers",
     "backend": "sdg_register_backends",

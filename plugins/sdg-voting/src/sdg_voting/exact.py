@@ -1,15 +1,17 @@
 """The ``exact`` voter: the teacher answers ``k`` times and the most common final answer wins.
 
 Answers are extracted and grouped with :mod:`sdg_voting.answers` (numbers by value, text by
-its normalised form); the same rule scores a student's attempts in :meth:`ExactVoter.check`.
+its normalised form); the same rules score a student's attempts in :class:`ExactComparator`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import attrs
 
 from sdg_voting.answers import answer_key, equivalent, extract
-from sdgcore import Attempt, Sample, Vote, Voter
+from sdgcore import Attempt, Comparator, Sample, Vote, Voter
 from sdgcore.context import RunContext
 from sdgcore.models import ChatRequest
 from sdgcore.records import derive_seed
@@ -109,13 +111,38 @@ class ExactVoter(Voter):
         return attrs.evolve(sample, answer=first.answer, reference=first.response,
                             agreement=agreement)
 
+
+@attrs.frozen
+class ExactCompareConfig:
+    """``solve.comparator:`` for ``type: exact``.
+
+    :param answer_tag: the tag a final answer is wrapped in (``<answer>...</answer>``).
+    :param tolerance: relative tolerance when comparing numbers.
+    """
+
+    answer_tag: str = "answer"
+    tolerance: float = 1e-6
+
+
+class ExactComparator(Comparator):
+    """An attempt is correct when its extracted answer is equivalent to the label."""
+
+    name = "exact"
+    Config = ExactCompareConfig
+    config: ExactCompareConfig
+
+    async def compare(self, ctx: RunContext, sample: Sample,
+                      responses: Sequence[str]) -> list[Attempt]:
+        return [self.check(sample, response) for response in responses]
+
     def check(self, sample: Sample, response: str) -> Attempt:
-        """Score a student ``response``: its extracted answer, equivalent to ``sample.answer``
-        within ``config.tolerance``."""
-        answer, _how = extract(response, self.config.answer_tag)
+        """Score one student ``response``: its extracted answer, equivalent to
+        ``sample.answer`` within ``config.tolerance``."""
+        answer, how = extract(response, self.config.answer_tag)
         if answer is None:
             return Attempt(response, None, correct=False, reason="no answer found")
         if sample.answer is None:
-            return Attempt(response, answer, correct=False, reason="the sample has no label")
-        return Attempt(response, answer,
+            return Attempt(response, answer, correct=False, reason="the sample has no label",
+                           extractor=how)
+        return Attempt(response, answer, extractor=how,
                        correct=equivalent(answer, sample.answer, self.config.tolerance))

@@ -6,11 +6,11 @@ from collections.abc import Callable
 
 import attrs
 
-from sdg_voting.exact import ExactConfig, ExactVoter
-from sdgcore import Voter, hookimpl
+from sdg_voting.exact import ExactComparator, ExactConfig, ExactVoter
+from sdgcore import Comparator, Voter, hookimpl
 
-__all__ = ["ExactConfig", "ExactVoter", "JudgeConfig", "JudgeVoter", "SemanticConfig",
-           "SemanticVoter", "sdg_register_voters"]
+__all__ = ["ExactComparator", "ExactConfig", "ExactVoter", "JudgeConfig", "JudgeVoter",
+           "SemanticConfig", "SemanticVoter", "sdg_register_comparators", "sdg_register_voters"]
 
 _unit = [attrs.validators.ge(0.0), attrs.validators.le(1.0)]
 
@@ -56,3 +56,8 @@ class JudgeVoter(Voter):
 def sdg_register_voters(register: Callable[[type[Voter]], None]) -> None:
     for cls in (ExactVoter, SemanticVoter, JudgeVoter):
         register(cls)
+
+
+@hookimpl
+def sdg_register_comparators(register: Callable[[type[Comparator]], None]) -> None:
+    register(ExactComparator)
