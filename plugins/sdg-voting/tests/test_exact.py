@@ -1,6 +1,7 @@
 """The ``exact`` voter through real HTTP: an endpoint over openai_compat and the fake server."""
 
 import asyncio
+import math
 
 import attrs
 import pytest
@@ -10,6 +11,7 @@ from sdg_voting.exact import ExactComparator, ExactCompareConfig, ExactVoter
 from sdgcore.config import structure
 from sdgcore.config.values import Secret
 from sdgcore.context import RunContext
+from sdgcore.errors import ConfigError
 from sdgcore.models import Endpoint
 from sdgcore.models.backends.openai_compat import OpenAICompatBackend
 from sdgcore.models.config import EndpointCommon, Limits, OpenAICompatConfig, Sampling
@@ -148,18 +150,122 @@ def test_a_failing_teacher_drops_the_sample(setup):
     assert labelled.votes == () and labelled.tokens == SAMPLE.tokens and server.count() == 1
 
 
-@pytest.mark.parametrize("response, correct, answer, reason", [
-    ("6 * 7 = <answer>42</answer>", True, "42", None),
-    ("\\boxed{42.0}", True, "42.0", None),
-    ("The answer is 41.", False, "41", None),
-    ("I give up.", False, None, "no answer found"),
+@pytest.mark.parametrize("response, correct, answer, reason, how", [
+    ("6 * 7 = <answer>42</answer>", True, "42", "number", "tag"),
+    ("\\boxed{42.0}", True, "42.0", "number", "boxed"),
+    ("The answer is 41.", False, "41", "number", "answer_is"),
+    ("<answer>42 dollars</answer>", True, "42 dollars", "unit", "tag"),
+    ("<answer>\\frac{84}{2}</answer>", True, "\\frac{84}{2}", "fraction", "tag"),
+    ("#### forty-two", False, "forty-two", "text", "####"),
+    ("I give up.", False, None, "no answer found", None),
 ])
-def test_check_scores_an_attempt(setup, response, correct, answer, reason):
+def test_check_scores_an_attempt(response, correct, answer, reason, how):
     attempt = ExactComparator(ExactCompareConfig()).check(attrs.evolve(SAMPLE, answer="42"),
                                                            response)
-    assert (attempt.response, attempt.answer, attempt.correct, attempt.reason) == (
-        response, answer, correct, reason)
+    assert (attempt.response, attempt.answer, attempt.correct, attempt.reason,
+            attempt.extractor) == (response, answer, correct, reason, how)
 
 
-def test_check_without_a_label_is_never_correct(setup):
+def test_check_without_a_label_is_never_correct():
     assert not ExactComparator(ExactCompareConfig()).check(SAMPLE, "<answer>42</answer>").correct
+
+
+def test_the_comparator_config_reaches_the_rules():
+    sample = attrs.evolve(SAMPLE, answer="2(x+1)")
+    assert ExactComparator(ExactCompareConfig()).check(sample, "<answer>2x+2</answer>").correct
+    strict = ExactComparator(ExactCompareConfig(symbolic=False))
+    assert not strict.check(sample, "<answer>2x+2</answer>").correct
+    loose = ExactComparator(ExactCompareConfig(tolerance=0.01, answer_tag="final"))
+    attempt = loose.check(attrs.evolve(SAMPLE, answer="100"), "<final>100.5</final>")
+    assert attempt.correct and attempt.extractor == "tag"
+
+
+def test_comparators_run_through_compare():
+    comparator = ExactComparator(ExactCompareConfig())
+    attempts = asyncio.run(comparator.compare(None, attrs.evolve(SAMPLE, answer="0.5"),
+                                              ["<answer>1/2</answer>", "<answer>50%</answer>",
+                                               "<answer>0.6</answer>"]))
+    assert [(a.correct, a.reason) for a in attempts] == [
+        (True, "fraction"), (True, "percent"), (False, "number")]
+
+
+def test_equivalent_answers_written_differently_vote_together(setup):
+    replies = ["<answer>\\frac{1}{2}</answer>", "<answer>0.3</answer>", "\\boxed{0.5}",
+               "<answer>1/2</answer>", "<answer>$0.50$</answer>"]
+    run, _, _, _ = setup(replies)
+    labelled = run()
+    assert labelled.answer == "\\frac{1}{2}" and labelled.agreement == pytest.approx(4 / 5)
+
+
+def test_symbolic_answers_vote_together_unless_switched_off(setup):
+    replies = ["<answer>2x+2</answer>", "<answer>2(x+1)</answer>", "<answer>x+2</answer>",
+               "<answer>2 + 2x</answer>", "<answer>x+2</answer>"]
+    run, _, _, _ = setup(replies)
+    assert run().answer == "2x+2"
+    run, _, _, _ = setup(replies, symbolic=False, min_agreement=0.4)
+    labelled = run()
+    assert labelled.answer == "x+2" and labelled.agreement == pytest.approx(2 / 5)
+
+
+def _weighted(answer, logprob):
+    return Reply(f"<answer>{answer}</answer>", logprobs=[logprob])
+
+
+def test_weighted_voting_flips_a_count_tie(setup):
+    replies = [_weighted(7, -2.0), _weighted(8, -0.1), _weighted(8, -0.1), _weighted(7, -2.0)]
+    run, server, _, _ = setup(replies, k=4, min_agreement=0.5, weighted=True)
+    labelled = run()
+    assert server.requests[0].body["logprobs"] is True
+    assert labelled.answer == "8" and labelled.agreement == pytest.approx(0.5)
+    assert [v.weight for v in labelled.votes] == pytest.approx(
+        [math.exp(-2.0), math.exp(-0.1), math.exp(-0.1), math.exp(-2.0)])
+    share = 2 * math.exp(-0.1) / (2 * math.exp(-0.1) + 2 * math.exp(-2.0))
+    assert labelled.meta["weighted_agreement"] == pytest.approx(share)
+    unweighted, server, _, _ = setup(replies, k=4, min_agreement=0.5)
+    assert unweighted().answer == "7" and "logprobs" not in server.requests[0].body
+
+
+def test_weighted_voting_overturns_a_near_tie_and_keeps_the_share_of_votes(setup):
+    replies = [_weighted(7, -3.0), _weighted(7, -3.0), _weighted(8, -0.05),
+               _weighted(7, -3.0), _weighted(8, -0.05)]
+    run, _, _, _ = setup(replies, k=5, min_agreement=0.4, weighted=True)
+    labelled = run()
+    assert labelled.answer == "8" and labelled.agreement == pytest.approx(2 / 5)
+    run, _, _, _ = setup(replies, k=5, min_agreement=0.5, weighted=True)
+    assert run().dropped == "label: low agreement 0.40 < 0.50"
+
+
+def test_weights_are_normalised_by_length(setup):
+    long = Reply("so it is <answer>8</answer>", logprobs=[-0.1, -0.1, -0.1, -0.1])
+    short = Reply("<answer>7</answer>", logprobs=[-0.3])
+    run, _, _, _ = setup([short, long], k=2, min_valid=1, weighted=True)
+    labelled = run()
+    assert [v.weight for v in labelled.votes] == pytest.approx([math.exp(-0.3), math.exp(-0.1)])
+    assert labelled.answer == "8"
+
+
+@pytest.mark.parametrize("order, winner", [
+    ([("7", -1.0), ("8", -1.0)], "7"),
+    ([("8", -1.0), ("7", -1.0)], "8"),
+    ([("7", -1.0 + math.log(2)), ("8", -1.0), ("8", -1.0)], "8"),
+])
+def test_weighted_ties_go_to_the_most_votes_then_the_earliest_group(setup, order, winner):
+    replies = [_weighted(a, lp) for a, lp in order]
+    run, _, _, _ = setup(replies, k=len(order), min_valid=1, min_agreement=0.0, weighted=True)
+    assert run().answer == winner
+
+
+def test_weighted_voting_without_logprobs_counts_votes(setup):
+    run, _, _, _ = setup(["<answer>7</answer>", "<answer>8</answer>", "<answer>8</answer>"],
+                         k=3, weighted=True)
+    labelled = run()
+    assert labelled.answer == "8" and [v.weight for v in labelled.votes] == [1.0, 1.0, 1.0]
+    assert labelled.meta["weighted_agreement"] == pytest.approx(2 / 3)
+
+
+def test_voter_config_is_checked(make_plugin_manager):
+    registry = make_plugin_manager(components, plugin).registry
+    with pytest.raises(ConfigError) as info:
+        structure({"task": {"type": "list", "questions": ["q"]},
+                   "voter": {"type": "exact", "abs_tolerance": -1}}, registry)
+    assert "abs_tolerance" in dict(info.value.problems)["voter"]

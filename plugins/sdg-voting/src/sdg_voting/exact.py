@@ -1,7 +1,9 @@
-"""The ``exact`` voter: the teacher answers ``k`` times and the most common final answer wins.
+"""The ``exact`` voter and comparator: final answers compared by the rules of
+:mod:`sdg_voting.equivalence`.
 
-Answers are extracted and grouped with :mod:`sdg_voting.answers` (numbers by value, text by
-its normalised form); the same rules score a student's attempts in :class:`ExactComparator`.
+The voter asks the teacher ``k`` times (:func:`~sdg_voting.ballot.collect_votes`), groups
+equal answers (:mod:`sdg_voting.weights`) and labels the sample with the largest group; the
+comparator scores a student's attempts against that label with the same rules.
 """
 
 from __future__ import annotations
@@ -10,19 +12,15 @@ from collections.abc import Sequence
 
 import attrs
 
-from sdg_voting.answers import answer_key, equivalent, extract
-from sdgcore import Attempt, Comparator, Sample, Vote, Voter
+from sdg_voting.answers import extract
+from sdg_voting.ballot import collect_votes
+from sdg_voting.equivalence import Equivalence, compare
+from sdg_voting.weights import group_votes, winner
+from sdgcore import Attempt, Comparator, Sample, Voter
 from sdgcore.context import RunContext
-from sdgcore.models import ChatRequest
-from sdgcore.records import derive_seed
 
 _unit = [attrs.validators.ge(0.0), attrs.validators.le(1.0)]
-
-SYSTEM_PROMPT = (
-    "Answer the question. Reason as much as you need, then end your reply with the final "
-    "answer alone, written as <{tag}>X</{tag}>, unless the question asks for another format."
-)
-"""The system message of a labelling request; ``{tag}`` is the configured answer tag."""
+_non_negative = attrs.validators.ge(0.0)
 
 
 @attrs.frozen
@@ -35,6 +33,11 @@ class ExactConfig:
     :param min_valid: drop a sample with fewer answers that could be extracted.
     :param answer_tag: the tag a final answer is wrapped in (``<answer>...</answer>``).
     :param tolerance: relative tolerance when comparing numbers.
+    :param abs_tolerance: absolute tolerance when comparing numbers (answers near zero).
+    :param symbolic: compare math expressions with sympy (the ``sdg-voting[math]`` extra;
+        skipped when sympy is not installed).
+    :param weighted: ask for log-probs and weigh each vote by its length-normalised
+        probability: the heaviest group wins (``agreement`` stays the share of votes).
     :param model: the model role that votes.
     """
 
@@ -43,7 +46,10 @@ class ExactConfig:
     min_agreement: float = attrs.field(default=0.5, validator=_unit)
     min_valid: int = attrs.field(default=2, validator=attrs.validators.ge(1))
     answer_tag: str = "answer"
-    tolerance: float = 1e-6
+    tolerance: float = attrs.field(default=1e-6, validator=_non_negative)
+    abs_tolerance: float = attrs.field(default=1e-9, validator=_non_negative)
+    symbolic: bool = True
+    weighted: bool = False
     model: str = "teacher"
 
     def __attrs_post_init__(self) -> None:
@@ -51,63 +57,56 @@ class ExactConfig:
             raise ValueError(f"min_valid ({self.min_valid}) cannot exceed k ({self.k}): "
                              "no sample could ever be labelled")
 
+    @property
+    def equivalence(self) -> Equivalence:
+        """The comparison rules' settings."""
+        return Equivalence(self.tolerance, self.abs_tolerance, self.symbolic)
+
 
 class ExactVoter(Voter):
-    """Majority vote over normalised extracted answers."""
+    """Majority vote over extracted answers, equal answers grouped by the equivalence rules."""
 
     name = "exact"
     Config = ExactConfig
     config: ExactConfig
 
-    def request(self, ctx: RunContext, sample: Sample) -> ChatRequest:
-        """The one request that asks the teacher for all ``k`` answers to ``sample``."""
-        cfg = self.config
-        return ChatRequest(
-            messages=[
-                {"role": "system", "content": SYSTEM_PROMPT.format(tag=cfg.answer_tag)},
-                {"role": "user", "content": sample.prompt()},
-            ],
-            n=cfg.k,
-            temperature=cfg.temperature,
-            seed=derive_seed(ctx.seed, sample.id, "label"),
-        )
-
     async def label(self, ctx: RunContext, sample: Sample) -> Sample:
         """Ask ``config.model`` for ``k`` answers in one request and take the majority.
 
         Votes without an extracted answer, and choices that never came back, count against
-        the agreement (winning votes / ``k``). Ties go to the group whose first vote came
-        earliest. The winner's first answer becomes ``answer`` and its full response
-        ``reference``. A sample that cannot be labelled is returned with ``dropped`` set,
-        keeping its votes and tokens.
+        the agreement (winning votes / ``k``). Equal answers are grouped and the winner
+        chosen as :mod:`sdg_voting.weights` says: most votes (or most weight when
+        ``weighted``; ``meta["weighted_agreement"]`` is then the winner's share of the weight
+        of every vote that came back), ties to the group whose first vote came earliest.
+        The winner's first answer becomes ``answer`` and its full response ``reference``.
+        A sample that cannot be labelled is returned with ``dropped`` set, keeping its votes
+        and tokens.
         """
         cfg = self.config
-        completion = await ctx.models[cfg.model].chat(self.request(ctx, sample))
-        votes = tuple(Vote(choice.text, *extract(choice.text, cfg.answer_tag))
-                      for choice in completion.choices)
-        sample = attrs.evolve(
-            sample, votes=votes,
-            tokens=sample.tokens + completion.tokens,
-        )
-        if not votes:
-            error = completion.error or "no choices came back"
+        sample, error = await collect_votes(ctx, sample, model=cfg.model, k=cfg.k,
+                                            temperature=cfg.temperature,
+                                            answer_tag=cfg.answer_tag, logprobs=cfg.weighted)
+        if error is not None:
             return attrs.evolve(sample, dropped=f"label: teacher failed: {error}")
-
+        votes = sample.votes
         valid = [vote for vote in votes if vote.answer is not None]
         if len(valid) < cfg.min_valid:
             return attrs.evolve(
                 sample, dropped=f"label: too few valid answers ({len(valid)} of {cfg.k})")
 
-        groups: dict[str, list[Vote]] = {}
-        for vote in valid:
-            groups.setdefault(answer_key(vote.answer or "", cfg.tolerance), []).append(vote)
-        winners = max(groups.values(), key=len)  # the first of equal groups: earliest vote
-        agreement = len(winners) / max(cfg.k, len(votes))
+        rules = cfg.equivalence
+        groups = group_votes(votes, lambda a, b: compare(a, b, rules)[0])
+        best = winner(groups, weighted=cfg.weighted)
+        agreement = best.count / max(cfg.k, len(votes))
+        if cfg.weighted:
+            total = sum(vote.weight for vote in votes)
+            share = best.weight / total if total > 0 else 0.0
+            sample = attrs.evolve(sample, meta={**sample.meta, "weighted_agreement": share})
         if agreement < cfg.min_agreement:
             return attrs.evolve(
                 sample, agreement=agreement,
                 dropped=f"label: low agreement {agreement:.2f} < {cfg.min_agreement:.2f}")
-        first = winners[0]
+        first = best.votes[0]
         return attrs.evolve(sample, answer=first.answer, reference=first.response,
                             agreement=agreement)
 
@@ -118,10 +117,20 @@ class ExactCompareConfig:
 
     :param answer_tag: the tag a final answer is wrapped in (``<answer>...</answer>``).
     :param tolerance: relative tolerance when comparing numbers.
+    :param abs_tolerance: absolute tolerance when comparing numbers (answers near zero).
+    :param symbolic: compare math expressions with sympy (the ``sdg-voting[math]`` extra;
+        skipped when sympy is not installed).
     """
 
     answer_tag: str = "answer"
-    tolerance: float = 1e-6
+    tolerance: float = attrs.field(default=1e-6, validator=_non_negative)
+    abs_tolerance: float = attrs.field(default=1e-9, validator=_non_negative)
+    symbolic: bool = True
+
+    @property
+    def equivalence(self) -> Equivalence:
+        """The comparison rules' settings."""
+        return Equivalence(self.tolerance, self.abs_tolerance, self.symbolic)
 
 
 class ExactComparator(Comparator):
@@ -133,16 +142,18 @@ class ExactComparator(Comparator):
 
     async def compare(self, ctx: RunContext, sample: Sample,
                       responses: Sequence[str]) -> list[Attempt]:
+        """Score each response with :meth:`check`."""
         return [self.check(sample, response) for response in responses]
 
     def check(self, sample: Sample, response: str) -> Attempt:
-        """Score one student ``response``: its extracted answer, equivalent to
-        ``sample.answer`` within ``config.tolerance``."""
+        """Score one student ``response``: its extracted answer (``extractor`` says how)
+        against ``sample.answer``; ``reason`` names the rule that decided
+        (:func:`~sdg_voting.equivalence.compare`)."""
         answer, how = extract(response, self.config.answer_tag)
         if answer is None:
             return Attempt(response, None, correct=False, reason="no answer found")
         if sample.answer is None:
             return Attempt(response, answer, correct=False, reason="the sample has no label",
                            extractor=how)
-        return Attempt(response, answer, extractor=how,
-                       correct=equivalent(answer, sample.answer, self.config.tolerance))
+        correct, rule = compare(answer, sample.answer, self.config.equivalence)
+        return Attempt(response, answer, correct=correct, reason=rule, extractor=how)

@@ -1,0 +1,77 @@
+"""Casting the votes: ask the teacher for ``k`` answers to a sample in one request.
+
+Shared by every voter (``exact``, ``semantic``, ``llm_judge``): they differ in how they count
+the votes, not in how they collect them.
+"""
+
+from __future__ import annotations
+
+import math
+
+import attrs
+
+from sdg_voting.answers import extract
+from sdgcore import Sample, Vote
+from sdgcore.context import RunContext
+from sdgcore.models import ChatRequest, Choice
+from sdgcore.records import derive_seed
+
+SYSTEM_PROMPT = (
+    "Answer the question. Reason as much as you need, then end your reply with the final "
+    "answer alone, written as <{tag}>X</{tag}>, unless the question asks for another format."
+)
+"""The system message of a labelling request; ``{tag}`` is the configured answer tag."""
+
+
+def vote_weight(choice: Choice) -> float:
+    """A choice's weight as a vote: 1.0 without log-probs, else its length-normalised
+    probability ``exp(logprob / words)`` in ``(0, 1]``.
+
+    Backends report the summed token log-probability of a choice but not its token count, so
+    the mean is taken per whitespace-separated word of the response (at least one). Words
+    and tokens are near-proportional, so this ranks choices like ``exp(mean token logprob)``
+    does, without the bias of the raw sequence probability towards short replies.
+    """
+    if choice.logprob is None:
+        return 1.0
+    words = max(1, len(choice.text.split()))
+    return math.exp(min(0.0, choice.logprob) / words)
+
+
+def ballot_request(ctx: RunContext, sample: Sample, *, k: int, temperature: float,
+                   answer_tag: str, logprobs: bool = False, stage: str = "label") -> ChatRequest:
+    """The one request that asks for all ``k`` answers to ``sample``; its seed derives from
+    the run seed, the sample id and ``stage``, so a rerun hits the request cache."""
+    return ChatRequest(
+        messages=[
+            {"role": "system", "content": SYSTEM_PROMPT.format(tag=answer_tag)},
+            {"role": "user", "content": sample.prompt()},
+        ],
+        n=k,
+        temperature=temperature,
+        seed=derive_seed(ctx.seed, sample.id, stage),
+        logprobs=logprobs,
+    )
+
+
+async def collect_votes(ctx: RunContext, sample: Sample, *, model: str, k: int,
+                        temperature: float, answer_tag: str, logprobs: bool = False,
+                        stage: str = "label") -> tuple[Sample, str | None]:
+    """Ask ``model`` for ``k`` answers in one request (:func:`ballot_request`).
+
+    :returns: ``(sample, error)``: the sample with one :class:`~sdgcore.Vote` per choice that
+        came back (the answer :func:`~sdg_voting.answers.extract` found in ``<answer_tag>``
+        or elsewhere, how, and :func:`vote_weight`) and the request's tokens added; ``error``
+        says why when no choice came back at all (a partial set of choices is not an error:
+        the missing ones count against the agreement).
+    """
+    request = ballot_request(ctx, sample, k=k, temperature=temperature, answer_tag=answer_tag,
+                             logprobs=logprobs, stage=stage)
+    completion = await ctx.models[model].chat(request)
+    votes = tuple(Vote(choice.text, *extract(choice.text, answer_tag),
+                       weight=vote_weight(choice))
+                  for choice in completion.choices)
+    sample = attrs.evolve(sample, votes=votes, tokens=sample.tokens + completion.tokens)
+    if votes:
+        return sample, None
+    return sample, completion.error or "no choices came back"

@@ -1,0 +1,185 @@
+"""The ``semantic`` voter and comparator: answers are the same when their sentence embeddings
+are close, for free-text answers that say one thing in many ways.
+
+What is embedded, and how similarity is computed, is in :mod:`sdg_voting.embeddings`. The
+embedding model runs in a worker thread so that other samples' requests go on meanwhile.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+
+import attrs
+
+from sdg_voting.ballot import collect_votes
+from sdg_voting.embeddings import Embed, cluster, free_answer, medoid, similarities, text_for
+from sdg_voting.equivalence import Equivalence
+from sdgcore import Attempt, Comparator, Sample, Vote, Voter
+from sdgcore.context import RunContext
+from sdgcore.embeddings import DEFAULT_MODEL
+
+_unit = [attrs.validators.ge(0.0), attrs.validators.le(1.0)]
+_non_negative = attrs.validators.ge(0.0)
+
+
+@attrs.frozen
+class SemanticConfig:
+    """``voter:`` for ``type: semantic`` (needs ``sdg-voting[semantic]``).
+
+    :param k: teacher answers per question.
+    :param temperature: the teacher's temperature while voting (> 0 for diverse answers).
+    :param min_agreement: drop a sample whose largest cluster holds a smaller share of ``k``.
+    :param min_valid: drop a sample with fewer non-blank answers.
+    :param threshold: the cosine similarity at which two answers are the same; depends on the
+        embedding model (for all-MiniLM-L6-v2, "Paris" and "The capital is Paris" are 0.76,
+        "Paris" and "Lyon" 0.50).
+    :param embed: what is embedded per vote: ``answer`` (its extracted final answer, else the
+        whole response) or ``response`` (always the whole response).
+    :param embedding_model: a sentence-transformers model name or local path, loaded offline.
+    :param answer_tag: the tag a final answer is wrapped in (``<answer>...</answer>``).
+    :param tolerance: relative tolerance when comparing numbers.
+    :param abs_tolerance: absolute tolerance when comparing numbers (answers near zero).
+    :param symbolic: compare math expressions with sympy (the ``sdg-voting[math]`` extra;
+        skipped when sympy is not installed).
+    :param model: the model role that votes.
+    """
+
+    k: int = attrs.field(default=5, validator=attrs.validators.ge(1))
+    temperature: float = 0.8
+    min_agreement: float = attrs.field(default=0.5, validator=_unit)
+    min_valid: int = attrs.field(default=2, validator=attrs.validators.ge(1))
+    threshold: float = attrs.field(default=0.75, validator=_unit)
+    embed: Embed = "answer"
+    embedding_model: str = DEFAULT_MODEL
+    answer_tag: str = "answer"
+    tolerance: float = attrs.field(default=1e-6, validator=_non_negative)
+    abs_tolerance: float = attrs.field(default=1e-9, validator=_non_negative)
+    symbolic: bool = True
+    model: str = "teacher"
+
+    def __attrs_post_init__(self) -> None:
+        if self.min_valid > self.k:
+            raise ValueError(f"min_valid ({self.min_valid}) cannot exceed k ({self.k}): "
+                             "no sample could ever be labelled")
+
+    @property
+    def equivalence(self) -> Equivalence:
+        """The comparison rules' settings."""
+        return Equivalence(self.tolerance, self.abs_tolerance, self.symbolic)
+
+
+class SemanticVoter(Voter):
+    """Majority vote over clusters of answer embeddings."""
+
+    name = "semantic"
+    Config = SemanticConfig
+    config: SemanticConfig
+
+    async def label(self, ctx: RunContext, sample: Sample) -> Sample:
+        """Ask ``config.model`` for ``k`` answers in one request, cluster them and take the
+        largest cluster.
+
+        Each vote keeps the answer :func:`~sdg_voting.embeddings.free_answer` finds in it.
+        Votes are clustered in the order they came back (:func:`~sdg_voting.embeddings.cluster`);
+        the largest cluster wins, the earliest started on a tie, and its medoid vote is the
+        label: its answer (else its whole response) is ``answer``, its response ``reference``.
+        ``agreement`` is the winner's size over ``k`` (blank answers and choices that never
+        came back count against it). ``meta["clusters"]`` lists each cluster's vote indices,
+        ``meta["cluster_sizes"]`` their sizes. A sample that cannot be labelled is returned
+        with ``dropped`` set, keeping its votes and tokens.
+        """
+        cfg = self.config
+        sample, error = await collect_votes(ctx, sample, model=cfg.model, k=cfg.k,
+                                            temperature=cfg.temperature,
+                                            answer_tag=cfg.answer_tag)
+        if error is not None:
+            return attrs.evolve(sample, dropped=f"label: teacher failed: {error}")
+        votes = tuple(attrs.evolve(vote, answer=answer, extractor=how)
+                      for vote in sample.votes
+                      for answer, how in [free_answer(vote.response, cfg.answer_tag)])
+        sample = attrs.evolve(sample, votes=votes)
+        texts = [text_for(vote.response, vote.answer, cfg.embed) for vote in votes]
+        valid = [i for i, text in enumerate(texts) if text]
+        if len(valid) < cfg.min_valid:
+            return attrs.evolve(
+                sample, dropped=f"label: too few valid answers ({len(valid)} of {cfg.k})")
+
+        sim = await asyncio.to_thread(similarities, texts, cfg.embedding_model,
+                                      rules=cfg.equivalence)
+        clusters = cluster(sim, valid, cfg.threshold)
+        winners = max(clusters, key=len)  # the first of equal clusters: started earliest
+        agreement = len(winners) / max(cfg.k, len(votes))
+        meta = {**sample.meta, "clusters": clusters,
+                "cluster_sizes": [len(group) for group in clusters]}
+        if agreement < cfg.min_agreement:
+            return attrs.evolve(
+                sample, agreement=agreement, meta=meta,
+                dropped=f"label: low agreement {agreement:.2f} < {cfg.min_agreement:.2f}")
+        best: Vote = votes[medoid(sim, winners)]
+        return attrs.evolve(sample, answer=best.answer or best.response.strip(),
+                            reference=best.response, agreement=agreement, meta=meta)
+
+
+@attrs.frozen
+class SemanticCompareConfig:
+    """``solve.comparator:`` for ``type: semantic`` (needs ``sdg-voting[semantic]``).
+
+    :param threshold: the cosine similarity to the label at which an attempt is correct.
+    :param embed: what is embedded per attempt: ``answer`` (its extracted final answer, else
+        the whole response) or ``response`` (always the whole response).
+    :param embedding_model: a sentence-transformers model name or local path, loaded offline.
+    :param answer_tag: the tag a final answer is wrapped in (``<answer>...</answer>``).
+    :param tolerance: relative tolerance when comparing numbers.
+    :param abs_tolerance: absolute tolerance when comparing numbers (answers near zero).
+    :param symbolic: compare math expressions with sympy (the ``sdg-voting[math]`` extra;
+        skipped when sympy is not installed).
+    """
+
+    threshold: float = attrs.field(default=0.75, validator=_unit)
+    embed: Embed = "answer"
+    embedding_model: str = DEFAULT_MODEL
+    answer_tag: str = "answer"
+    tolerance: float = attrs.field(default=1e-6, validator=_non_negative)
+    abs_tolerance: float = attrs.field(default=1e-9, validator=_non_negative)
+    symbolic: bool = True
+
+    @property
+    def equivalence(self) -> Equivalence:
+        """The comparison rules' settings."""
+        return Equivalence(self.tolerance, self.abs_tolerance, self.symbolic)
+
+
+class SemanticComparator(Comparator):
+    """An attempt is correct when its answer embeds close to the label."""
+
+    name = "semantic"
+    Config = SemanticCompareConfig
+    config: SemanticCompareConfig
+
+    async def compare(self, ctx: RunContext, sample: Sample,
+                      responses: Sequence[str]) -> list[Attempt]:
+        """Score each response by its similarity to the label (``sample.answer``, else
+        ``sample.reference``), all embedded in one batch; the reason gives the similarity."""
+        cfg = self.config
+        if not responses:
+            return []
+        found = [free_answer(response, cfg.answer_tag) for response in responses]
+        label = (sample.answer or sample.reference or "").strip()
+        if not label:
+            return [Attempt(r, a, correct=False, reason="the sample has no label", extractor=h)
+                    for r, (a, h) in zip(responses, found, strict=True)]
+        texts = [text_for(r, a, cfg.embed) for r, (a, _) in zip(responses, found, strict=True)]
+        sim = await asyncio.to_thread(similarities, [label, *texts], cfg.embedding_model,
+                                      rules=cfg.equivalence)
+        attempts = []
+        for i, (response, (answer, how)) in enumerate(zip(responses, found, strict=True)):
+            if not texts[i]:
+                attempts.append(Attempt(response, None, correct=False, reason="empty response"))
+                continue
+            score = float(sim[0, i + 1])
+            verdict = ">=" if score >= cfg.threshold else "<"
+            attempts.append(Attempt(
+                response, answer, correct=score >= cfg.threshold, extractor=how,
+                reason=f"similarity {score:.3f} {verdict} {cfg.threshold:g}"))
+        return attempts
