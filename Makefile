@@ -1,5 +1,6 @@
-# sdg: `make demo` runs the quickstart on the embedded model, `make test` runs every test.
-# Both create .venv on first use and reinstall only when a pyproject.toml changes.
+# sdg: `make demo` runs the quickstart on the embedded model, `make test` runs every test,
+# `make bench` every benchmark (never part of `make test`; `make bench QUICK=1`: a smoke run).
+# Each creates .venv on first use and reinstalls only when a pyproject.toml changes.
 
 PYTHON ?= python3
 VENV   ?= .venv
@@ -9,9 +10,11 @@ PLUGINS := $(sort $(wildcard plugins/sdg-*))
 PLUGIN_EDITABLES := $(foreach p,$(PLUGINS),-e $(p))
 # Each plugin's `test` extra holds what its tests need (models, optional libraries).
 PLUGIN_TESTABLES := $(foreach p,$(PLUGINS),-e '$(p)[test]')
+# Benchmarks add each plugin's `bench` extra where it has one (pip warns where it has none).
+PLUGIN_BENCHABLES := $(foreach p,$(PLUGINS),-e '$(p)[test,bench]')
 PROJECTS := pyproject.toml $(foreach p,$(PLUGINS),$(p)/pyproject.toml)
 
-.PHONY: demo test venv docs clean
+.PHONY: demo test bench venv docs clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,10 +30,21 @@ $(VENV)/.demo-installed: $(BIN)/python $(PROJECTS)
 	$(PIP) install -q --no-build-isolation -e '.[embedded]' $(PLUGIN_EDITABLES)
 	@touch $@
 
+# What the benchmarks need; the peers (Curator, distilabel) get venvs of their own under
+# bench/.venvs/, which bench/peers.py creates on first use.
+$(VENV)/.bench-installed: $(BIN)/python $(PROJECTS)
+	$(PIP) install -q --no-build-isolation -e '.[test]' $(PLUGIN_BENCHABLES)
+	@touch $@
+
 venv: $(VENV)/.test-installed
 
 test: $(VENV)/.test-installed
 	$(BIN)/python -m pytest
+
+# One combined table; JSON per benchmark and summary.json in bench/results/. ONLY=peers,client
+# runs a subset.
+bench: $(VENV)/.bench-installed
+	$(BIN)/python bench/run_all.py $(if $(QUICK),--quick) $(if $(ONLY),--only $(ONLY))
 
 demo: $(VENV)/.demo-installed
 	$(BIN)/sdg run examples/quickstart.yaml
@@ -40,4 +54,4 @@ docs: $(VENV)/.test-installed
 	$(BIN)/python -m sdgcore.config.reference > docs/config.md
 
 clean:
-	rm -rf $(VENV) runs .pytest_cache
+	rm -rf $(VENV) runs .pytest_cache bench/.venvs

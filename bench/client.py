@@ -5,7 +5,7 @@ Compares, in one run, a bare aiohttp loop (the floor) with sdg's model layer ove
 the SQLite request cache). The server runs in its own process, so the CPU time measured here
 is the client's alone. Prints wall time / ideal (N*L/C) and client CPU ms per request.
 
-    python bench/client.py --n 2000 --concurrency 256 --latency 0.5
+    python bench/client.py --n 2000 --concurrency 256 --latency 0.5 [--quick] [--json PATH]
 
 Targets for openai_compat: ratio <= 1.05, <= 0.5 ms CPU per request.
 """
@@ -14,33 +14,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
-import platform
-import subprocess
-import sys
 import tempfile
 import time
-from importlib import metadata
 from pathlib import Path
 
-from rich.console import Console
-from rich.table import Table
+from common import FakeServer, add_output_args, print_table, write_results
 
 from sdgcore.config.values import Secret
 from sdgcore.models import ChatRequest, Endpoint
 from sdgcore.models.cache import RequestCache
 from sdgcore.models.config import EndpointCommon, Limits, OpenAICompatConfig, RemoteConfig
-
-RESULTS = Path(__file__).parent / "results"
-
-
-def start_server(latency: float) -> tuple[subprocess.Popen[str], str]:
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "sdgcore.testing.server", "--latency", str(latency)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
-    assert proc.stdout is not None
-    return proc, proc.stdout.readline().strip()
 
 
 def requests(n: int, tag: str) -> list[ChatRequest]:
@@ -99,6 +83,9 @@ def measure(label: str, coro_factory) -> dict[str, float]:
             "cpu_s": time.process_time() - cpu0}
 
 
+COLUMNS = ("path", "ok", "wall s", "wall / ideal", "CPU ms/req", "wall vs bare", "CPU vs bare")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=2000)
@@ -106,50 +93,39 @@ def main() -> None:
     parser.add_argument("--latency", type=float, default=0.5)
     parser.add_argument("--paths", default="bare,openai_compat,openai_compat-nocache,litellm",
                         help="comma-separated; a '-nocache' suffix turns the cache off")
+    add_output_args(parser)
     args = parser.parse_args()
+    if args.quick:
+        args.n, args.concurrency = min(args.n, 400), min(args.concurrency, 64)
+        args.latency = min(args.latency, 0.2)
     ideal = args.n * args.latency / args.concurrency
-    proc, url = start_server(args.latency)
     rows = []
-    try:
-        with tempfile.TemporaryDirectory() as tmp:
-            for i, path in enumerate(args.paths.split(",")):
-                backend, _, nocache = path.partition("-")
-                cache_dir = None if nocache else Path(tmp) / str(i)
-                if cache_dir is not None:
-                    cache_dir.mkdir()
-                if path == "bare":
-                    rows.append(measure(path, lambda: bare(url, args.n, args.concurrency)))
-                else:
-                    rows.append(measure(path, lambda b=backend, d=cache_dir: layered(
-                        b, url, args.n, args.concurrency, d)))
-    finally:
-        proc.stdin.close()
-        proc.wait(timeout=30)
+    with FakeServer(args.latency) as server, tempfile.TemporaryDirectory() as tmp:
+        for i, path in enumerate(args.paths.split(",")):
+            backend, _, nocache = path.partition("-")
+            cache_dir = None if nocache else Path(tmp) / str(i)
+            if cache_dir is not None:
+                cache_dir.mkdir()
+            if path == "bare":
+                rows.append(measure(path, lambda: bare(server.url, args.n, args.concurrency)))
+            else:
+                rows.append(measure(path, lambda b=backend, d=cache_dir: layered(
+                    b, server.url, args.n, args.concurrency, d)))
     base = next((r for r in rows if r["path"] == "bare"), None)
-    table = Table(title=f"client: N={args.n} C={args.concurrency} L={args.latency}s "
-                        f"ideal={ideal:.2f}s ({os.cpu_count()} cores)")
-    for col in ("path", "ok", "wall s", "wall / ideal", "CPU ms/req", "wall vs bare",
-                "CPU vs bare"):
-        table.add_column(col, justify="left" if col == "path" else "right", no_wrap=True)
+    title = (f"client: N={args.n} C={args.concurrency} L={args.latency}s "
+             f"ideal={ideal:.2f}s ({os.cpu_count()} cores)")
+    table = []
     for r in rows:
         r["ratio"] = r["wall_s"] / ideal
         r["cpu_ms_per_request"] = 1000 * r["cpu_s"] / args.n
-        table.add_row(r["path"], str(r["ok"]), f"{r['wall_s']:.2f}", f"{r['ratio']:.3f}",
+        table.append([r["path"], str(r["ok"]), f"{r['wall_s']:.2f}", f"{r['ratio']:.3f}",
                       f"{r['cpu_ms_per_request']:.3f}",
                       f"{r['wall_s'] / base['wall_s']:.3f}" if base else "-",
-                      f"{r['cpu_s'] / base['cpu_s']:.2f}" if base else "-")
-    Console(width=None if sys.stdout.isatty() else 140).print(table)
-    RESULTS.mkdir(exist_ok=True)
-    versions = {}
-    for dist in ("sdgcore", "aiohttp", "litellm"):
-        try:
-            versions[dist] = metadata.version(dist)
-        except metadata.PackageNotFoundError:
-            versions[dist] = None
-    out = RESULTS / f"client-{time.strftime('%Y%m%dT%H%M%S')}.json"
-    out.write_text(json.dumps({"benchmark": "client", "args": vars(args), "ideal_s": ideal,
-                               "cores": os.cpu_count(), "python": platform.python_version(),
-                               "versions": versions, "rows": rows}, indent=2))
+                      f"{r['cpu_s'] / base['cpu_s']:.2f}" if base else "-"])
+    print_table(title, COLUMNS, table)
+    out = write_results("client", args.json, args=args, rows=rows, title=title,
+                        columns=COLUMNS, table=table, ideal_s=ideal,
+                        dists=("sdgcore", "aiohttp", "litellm"))
     print(f"results: {out}")
 
 

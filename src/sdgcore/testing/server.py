@@ -327,8 +327,10 @@ def _error(status: int, message: str, code: str,
 
 
 def main(argv: Sequence[str] | None = None) -> None:
-    """``python -m sdgcore.testing.server``: serve until standard input closes (benchmarks
-    run the server in its own process so its CPU is not counted as the client's)."""
+    """``python -m sdgcore.testing.server``: print the URL, then serve until standard input
+    closes (benchmarks run the server in its own process so its CPU is not counted as the
+    client's). A ``stats`` line on standard input prints one JSON line of counts since the last
+    ``reset`` line: ``{"requests": N, "completed": N}``."""
     import argparse
     import sys
 
@@ -340,7 +342,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     server = FakeOpenAIServer(Reply(args.reply), latency=args.latency, port=args.port).start()
     print(server.url, flush=True)
     try:
-        sys.stdin.read()
+        for line in sys.stdin:
+            if line.strip() == "stats":
+                logged = server.requests
+                print(json.dumps({"requests": len(logged),
+                                  "completed": sum(r.completed for r in logged)}), flush=True)
+            elif line.strip() == "reset":
+                server.reset()
     finally:
         server.stop()
 
