@@ -116,10 +116,12 @@ def test_init_writes_a_starter_that_validates(sdg_cli, tmp_path):
 
 
 def test_run_refuses_what_is_not_built(sdg_cli, tmp_path):
-    result = sdg_cli(["run", str(ROOT / "examples/quickstart.yaml"),
-                      "--set", f"run.dir={tmp_path / 'r'}", "--set", "voter.type=semantic"])
+    config = tmp_path / "web.yaml"
+    config.write_text(yaml.safe_dump({"task": {"type": "web", "query": "math"},
+                                      "run": {"dir": str(tmp_path / "r")}}))
+    result = sdg_cli(["run", str(config)])
     assert result.exit_code == 2
-    assert "voter.type: voter 'semantic' from sdg-voting is not built yet" in result.output
+    assert "task.type: task 'web' from sdg-web is not built yet" in result.output
     assert not (tmp_path / "r").exists()  # refused before any work
 
 

@@ -1,89 +1,28 @@
 """The whole pipeline against a scripted loopback server whose student pass rates are known.
 
 The teacher (model "teacher-model") and the student ("student-model") are both served by one
-:class:`FakeOpenAIServer`; replies depend only on the request's content, so a run is
-deterministic whatever order requests arrive in. Real plugins throughout: the ``list`` task,
-the ``exact`` voter and the ``difficulty`` rewriter.
+:class:`FakeOpenAIServer` answering with :mod:`sdgcore.testing.scripted`; replies depend only on
+the request's content, so a run is deterministic whatever order requests arrive in.
+Real plugins throughout: the ``list`` task, the ``exact`` voter and the ``difficulty`` rewriter.
 """
 
 from __future__ import annotations
 
 import json
-import os
-import signal
 import subprocess
-import sys
-import time
-from collections import Counter
 from pathlib import Path
 
 import pytest
-import yaml
 
 from sdgcore.records import Sample
-from sdgcore.testing import components
-from sdgcore.testing.server import FakeOpenAIServer, Fault, Reply, Script
-
-SDG = str(Path(sys.executable).with_name("sdg"))
-
-# question tag -> (teacher's k answers, student's answers per attempt)
-TEACHER = {
-    "learnable": ["4"] * 5,
-    "easy": ["7"] * 5,
-    "hard": ["9"] * 5,
-    "split": ["1", "1", "2", "2", "3"],
-    "harder-easy": ["8"] * 5,
-    "easier-hard": ["3"] * 5,
-}
-STUDENT = {
-    "learnable": ["4", "5", "4", "5"],
-    "easy": ["7"] * 4,
-    "hard": ["0"] * 4,
-    "harder-easy": ["8", "8", "1", "1"],
-    "easier-hard": ["0"] * 4,
-}
-REWRITES = {"easy": "harder-easy", "hard": "easier-hard"}
-
-
-def tag_of(text: str) -> str | None:
-    for tag in sorted(TEACHER, key=len, reverse=True):
-        if f"[{tag}]" in text:
-            return tag
-    return "broken" if "[broken]" in text else None
-
-
-def script(request):
-    text = request.last_user
-    tag = tag_of(text)
-    if request.body.get("response_format"):  # a rewrite: the teacher makes a new question
-        new = REWRITES.get(tag)
-        return Reply.json({"question": f"A rewritten question [{new}] from {text[:20]!r}",
-                           "change": "adjusted"}) if new else Reply.json({"question": text})
-    if tag == "broken":
-        return Fault.server_error(400, "the teacher refuses")
-    answers = (TEACHER if request.model == "teacher-model" else STUDENT)[tag]
-    return [Reply(f"Working... <answer>{a}</answer>") for a in answers[: request.n]]
+from sdgcore.testing import components, drills, scripted
+from sdgcore.testing.server import FakeOpenAIServer, Script
 
 
 def config(tmp_path: Path, server: FakeOpenAIServer, run_dir: Path, questions: list[str],
            **extra) -> Path:
-    remote = {"backend": "openai_compat", "api_base": server.url,
-              "limits": {"backoff": 0.01, "retries": 2, "timeout": 10}}
-    data = {
-        "task": {"type": "list", "questions": questions},
-        "models": {"teacher": {**remote, "model": "teacher-model"},
-                   "judge": {**remote, "model": "teacher-model"},
-                   "student": {**remote, "model": "student-model"}},
-        "voter": {"type": "exact", "k": 5, "min_agreement": 0.6},
-        "solve": {"n": 4},
-        "rewrite": {"type": "difficulty", "max_rounds": 1},
-        "target": {"learnable": 100},
-        "run": {"dir": str(run_dir), "concurrency": 4},
-        **extra,
-    }
-    path = tmp_path / f"{run_dir.name}.yaml"
-    path.write_text(yaml.safe_dump(data))
-    return path
+    return scripted.write_config(tmp_path / f"{run_dir.name}.yaml", server.url, run_dir,
+                               questions, **{"target": {"learnable": 100}, **extra})
 
 
 def read(run_dir: Path, name: str) -> list[Sample]:
@@ -96,7 +35,7 @@ def test_every_sample_lands_where_its_pass_rate_says(sdg_cli, make_plugin_manage
     from sdg_voting import plugin as voting
 
     questions = ["Q1 [learnable]", "Q2 [easy]", "Q3 [hard]", "Q4 [split]", "Q5 [broken]"]
-    with FakeOpenAIServer(Script.respond(script)) as server:
+    with FakeOpenAIServer(Script.respond(scripted.answer)) as server:
         run_dir = tmp_path / "run"
         manager = make_plugin_manager(components, voting, rewriters)
         result = sdg_cli(["run", str(config(tmp_path, server, run_dir, questions))],
@@ -139,7 +78,7 @@ def test_targets_and_budgets_stop_generation(sdg_cli, make_plugin_manager, tmp_p
 
     manager = make_plugin_manager(components, voting, rewriters)
     questions = [f"Q{i} [learnable]" for i in range(30)]
-    with FakeOpenAIServer(Script.respond(script)) as server:
+    with FakeOpenAIServer(Script.respond(scripted.answer)) as server:
         run_dir = tmp_path / "target"
         path = config(tmp_path, server, run_dir, questions,
                       target={"learnable": 5, "batch": 4})
@@ -157,51 +96,26 @@ def test_targets_and_budgets_stop_generation(sdg_cli, make_plugin_manager, tmp_p
         assert summary["rounds"] == 2  # 8 requests after round one, 16 after round two
 
 
-def run_sdg(path: Path, env: dict[str, str]) -> subprocess.Popen:
-    return subprocess.Popen([SDG, "-p", "sdgcore.testing.components", "run", str(path)],
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-
-
-def datasets(run_dir: Path) -> dict[str, list[str]]:
-    return {name: sorted((run_dir / f"{name}.jsonl").read_text().splitlines())
-            for name in ("learnable", "too_easy", "too_hard", "dropped")}
-
-
 @pytest.mark.parametrize("kill_at", [0.1, 0.5, 0.9])
 def test_killed_runs_resume_to_the_same_datasets_without_paying_twice(tmp_path, kill_at):
-    kinds = ["learnable", "easy", "hard", "split", "broken"]
-    questions = [f"Q{i} [{kinds[i % len(kinds)]}]" for i in range(20)]
-    env = {k: v for k, v in os.environ.items() if k != "SDG_DISABLE_PLUGINS"}
-    latency = 0.02
-    with FakeOpenAIServer(Script.respond(script), latency=latency) as server:
+    questions = scripted.questions(20)
+    with FakeOpenAIServer(scripted.script(), latency=0.02) as server:
         reference_dir = tmp_path / "reference"
-        reference = run_sdg(config(tmp_path, server, reference_dir, questions,
-                                   target={"learnable": 100, "batch": 6}), env)
-        assert reference.wait(timeout=120) == 0, reference.stderr.read()
+        reference = subprocess.run(
+            scripted.sdg_command(config(tmp_path, server, reference_dir, questions,
+                                      target={"learnable": 100, "batch": 6})),
+            env=scripted.sdg_env(), capture_output=True, text=True, timeout=120)
+        assert reference.returncode == 0, reference.stderr
         kill_after = max(1, int(kill_at * server.count()))
-        server.reset()
 
         run_dir = tmp_path / "killed"
         path = config(tmp_path, server, run_dir, questions, target={"learnable": 100, "batch": 6})
-        proc = run_sdg(path, env)
-        assert server.wait_for(kill_after, timeout=60)
-        proc.send_signal(signal.SIGKILL)
-        proc.wait(timeout=30)
-        killed_at = time.time()
-        delivered = [r for r in server.completed() if r.received_at + latency < killed_at - 0.05]
+        drill = drills.kill_and_resume(server, path, run_dir, kill_after)
 
-        resumed = run_sdg(path, env)
-        assert resumed.wait(timeout=120) == 0, resumed.stderr.read()
-        after = [r for r in server.completed() if r.received_at > killed_at]
-
-    assert datasets(run_dir) == datasets(reference_dir)
-
-    def key(r):
-        return json.dumps(r.body, sort_keys=True)
-
-    paid_before = Counter(key(r) for r in delivered)
-    repaid = [k for k in (key(r) for r in after) if k in paid_before]
-    assert repaid == [], f"{len(repaid)} requests answered before the kill were paid again"
+    assert drill.exit_code == 0, drill.stderr
+    assert drills.datasets(run_dir) == drills.datasets(reference_dir)
+    assert drill.paid_twice == 0, f"{drill.paid_twice} requests paid for before the kill " \
+                                  "were paid again"
 
 
 def test_parquet_and_hf_exports_match_the_jsonl(sdg_cli, make_plugin_manager, tmp_path):
@@ -212,7 +126,7 @@ def test_parquet_and_hf_exports_match_the_jsonl(sdg_cli, make_plugin_manager, tm
     from sdg_voting import plugin as voting
 
     questions = ["Q1 [learnable]", "Q2 [easy]", "Q4 [split]"]
-    with FakeOpenAIServer(Script.respond(script)) as server:
+    with FakeOpenAIServer(Script.respond(scripted.answer)) as server:
         run_dir = tmp_path / "run"
         path = config(tmp_path, server, run_dir, questions,
                       export={"formats": ["jsonl", "parquet", "hf"]})

@@ -38,6 +38,14 @@ class NotBuiltError(SdgError):
     exit_code = 2
 
 
+class InputError(SdgError):
+    """A file the config names (examples, documents) is missing, unreadable or malformed;
+    the message names the key path and the file. Found when a run starts, it is still the
+    user's input that is wrong, so it exits like a config error."""
+
+    exit_code = 2
+
+
 class Interrupted(SdgError):
     """The user stopped a run (Ctrl-C); it resumes where it stopped."""
 

@@ -28,10 +28,19 @@ from sdgcore.plugins.registry import Registry
 _VAR = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
 
+MAX_CONFIG_BYTES = 8 * 2**20
+"""A config file larger than this is refused before it is parsed (YAML parsing is slow)."""
+
+
 def read_yaml(path: Path) -> dict[str, Any]:
     """The mapping in a YAML file, or a :class:`ConfigError` saying why there is none."""
     source = str(path)
     try:
+        size = path.stat().st_size if path.is_file() else 0
+        if size > MAX_CONFIG_BYTES:
+            raise ConfigError([("", f"{path} is {size / 2**20:.1f} MiB; a config is at most "
+                                    f"{MAX_CONFIG_BYTES // 2**20} MiB (keep large data in "
+                                    "files the config names)")], source=source)
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError([("", f"file not found: {path}")], source=source) from None

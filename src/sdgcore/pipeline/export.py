@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from collections.abc import Iterable
 from pathlib import Path
@@ -9,7 +10,7 @@ from typing import Any
 
 from sdgcore.errors import import_optional
 from sdgcore.records import Sample
-from sdgcore.store.rundir import write_atomic
+from sdgcore.store.rundir import open_atomic
 
 CATEGORIES = ("learnable", "too_easy", "too_hard", "dropped")
 HISTOGRAM = ((0.0, 0.0, "0"), (0.0, 0.25, "(0, .25]"), (0.25, 0.5, "(.25, .5]"),
@@ -34,23 +35,31 @@ def bucket(pass_rate: float) -> str:
 def export(samples: Iterable[Sample], out: Path, formats: Iterable[str]) -> dict[str, Any]:
     """Write ``out/<category>.jsonl`` for every category (and, when asked for, parquet / HF
     datasets copies of the categories that have samples) and return the counts and the
-    pass-rate histogram."""
-    groups: dict[str, list[Sample]] = {c: [] for c in CATEGORIES}
-    histogram = {label: 0 for _, _, label in HISTOGRAM}
-    for sample in samples:
-        key = "dropped" if sample.dropped else sample.category
-        if key not in groups:
-            continue
-        groups[key].append(sample)
-        if sample.pass_rate is not None and not sample.dropped:
-            histogram[bucket(sample.pass_rate)] += 1
+    pass-rate histogram.
+
+    The JSONL files are streamed in one pass, so memory does not grow with the run; the
+    parquet and HF copies are built from each category's samples in memory."""
     formats = set(formats)
+    tables = bool({"parquet", "hf"} & formats)
+    groups: dict[str, list[Sample]] = {c: [] for c in CATEGORIES}
+    counts = dict.fromkeys(CATEGORIES, 0)
+    histogram = {label: 0 for _, _, label in HISTOGRAM}
+    with contextlib.ExitStack() as stack:
+        files = {c: stack.enter_context(open_atomic(out / f"{c}.jsonl")) for c in CATEGORIES}
+        for sample in samples:
+            key = "dropped" if sample.dropped else sample.category
+            if key not in files:
+                continue
+            files[key].write((sample.to_json() + "\n").encode("utf-8"))
+            counts[key] += 1
+            if tables:
+                groups[key].append(sample)
+            if sample.pass_rate is not None and not sample.dropped:
+                histogram[bucket(sample.pass_rate)] += 1
     for name, items in groups.items():
-        write_atomic(out / f"{name}.jsonl", (s.to_json() + "\n" for s in items))
-        if {"parquet", "hf"} & formats and items:  # `datasets` cannot load an empty one back
+        if items:  # `datasets` cannot load an empty one back
             _write_datasets(name, items, out, formats)
-    return {"counts": {name: len(items) for name, items in groups.items()},
-            "pass_rate_histogram": histogram}
+    return {"counts": counts, "pass_rate_histogram": histogram}
 
 
 def _write_datasets(name: str, items: list[Sample], out: Path, formats: set[str]) -> None:

@@ -7,13 +7,14 @@ another config is never reused or mixed into: it is refused unless ``fresh`` is 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import yaml
 
@@ -28,22 +29,15 @@ class RunDirError(SdgError):
     exit_code = 2
 
 
-def write_atomic(path: Path, data: str | bytes | Iterable[str]) -> None:
-    """Write ``path`` so that a crash leaves either the old file or the whole new one.
-
-    :param data: text, bytes, or an iterable of text chunks (streamed, for large files).
-    """
+@contextlib.contextmanager
+def open_atomic(path: Path) -> Iterator[BinaryIO]:
+    """A binary file to write ``path`` through: on a clean exit it replaces ``path`` whole;
+    on an error (or a crash) ``path`` is left as it was and nothing else is left behind."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
-            if isinstance(data, bytes):
-                fh.write(data)
-            elif isinstance(data, str):
-                fh.write(data.encode("utf-8"))
-            else:
-                for chunk in data:
-                    fh.write(chunk.encode("utf-8"))
+            yield fh
             fh.flush()
             os.fsync(fh.fileno())
         os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; results are ordinary files
@@ -51,6 +45,21 @@ def write_atomic(path: Path, data: str | bytes | Iterable[str]) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def write_atomic(path: Path, data: str | bytes | Iterable[str]) -> None:
+    """Write ``path`` so that a crash leaves either the old file or the whole new one.
+
+    :param data: text, bytes, or an iterable of text chunks (streamed, for large files).
+    """
+    with open_atomic(path) as fh:
+        if isinstance(data, bytes):
+            fh.write(data)
+        elif isinstance(data, str):
+            fh.write(data.encode("utf-8"))
+        else:
+            for chunk in data:
+                fh.write(chunk.encode("utf-8"))
 
 
 def _umask() -> int:
@@ -91,7 +100,13 @@ class RunDir:
         marker = path / MARKER
         if path.exists() and not path.is_dir():
             raise RunDirError(f"run.dir {path} exists and is not a directory")
-        if path.is_dir() and any(path.iterdir()) and not marker.exists():
+        try:
+            occupied = path.is_dir() and any(path.iterdir())
+        except OSError as exc:
+            raise RunDirError(f"run.dir {path} cannot be read ({exc.strerror or exc})",
+                              hint="give sdg read and write access to it, or set another "
+                                   "run.dir") from None
+        if occupied and not marker.exists():
             raise RunDirError(
                 f"run.dir {path} is not empty and is not an sdg run directory",
                 hint="point run.dir at a new or empty directory; sdg never overwrites other files",

@@ -8,7 +8,7 @@ from typing import Any
 
 import attrs
 
-from sdgcore.errors import SdgError
+from sdgcore.errors import InputError
 
 
 @attrs.frozen
@@ -35,14 +35,18 @@ def _optional_text(value: Any, key: str, where: str) -> str | None:
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return str(value)
     if not isinstance(value, str):
-        raise SdgError(f"{where}: {key!r} must be a string, not {type(value).__name__}")
+        raise InputError(f"{where}: {key!r} must be a string, not {type(value).__name__}")
     return value
+
+
+KEY = "task.examples: "
+"""Every error about the examples file starts with its key path."""
 
 
 def load_examples(path: Path) -> list[Example]:
     """The examples in the JSONL file at ``path``, in file order; blank lines are skipped.
 
-    :raises SdgError: the file is missing or unreadable, a line is not a JSON object, a row
+    :raises InputError: the file is missing or unreadable, a line is not a JSON object, a row
         has no non-empty string ``question``, or the file holds no rows; the message names the
         path (and the line).
     """
@@ -50,31 +54,31 @@ def load_examples(path: Path) -> list[Example]:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise SdgError(f"distill examples file not found: {path}",
-                       hint="set task.examples to an existing JSONL file, or leave it out") \
+        raise InputError(f"{KEY}distill examples file not found: {path}",
+                         hint="set task.examples to an existing JSONL file, or leave it out") \
             from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise SdgError(f"cannot read distill examples file {path}: {exc}") from None
+        raise InputError(f"{KEY}cannot read distill examples file {path}: {exc}") from None
     examples: list[Example] = []
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
-        where = f"{path}, line {number}"
+        where = f"{KEY}{path}, line {number}"
         try:
             row = json.loads(line)
         except ValueError as exc:
-            raise SdgError(f"{where}: not valid JSON: {exc}", hint=hint) from None
+            raise InputError(f"{where}: not valid JSON: {exc}", hint=hint) from None
         if not isinstance(row, dict):
-            raise SdgError(f"{where}: expected a JSON object, got {type(row).__name__}",
-                           hint=hint)
+            raise InputError(f"{where}: expected a JSON object, got {type(row).__name__}",
+                             hint=hint)
         question = row.get("question")
         if not isinstance(question, str) or not question.strip():
             problem = "has no \"question\"" if question is None else \
                 "has an empty or non-string \"question\""
-            raise SdgError(f"{where}: {problem}", hint=hint)
+            raise InputError(f"{where}: {problem}", hint=hint)
         examples.append(Example(question.strip(),
                                 _optional_text(row.get("reference"), "reference", where),
                                 _optional_text(row.get("answer"), "answer", where)))
     if not examples:
-        raise SdgError(f"distill examples file {path} holds no examples", hint=hint)
+        raise InputError(f"{KEY}distill examples file {path} holds no examples", hint=hint)
     return examples
