@@ -140,8 +140,8 @@ def load_documents(paths: Sequence[Path], cache_dir: Path | None = None, *,
 def _walk(paths: Sequence[Path], skipped: list[Skipped]) -> Iterator[Path]:
     for path in map(Path, paths):
         if path.is_dir():
-            def unreadable(exc: OSError) -> None:
-                skipped.append(Skipped(str(exc.filename or path),
+            def unreadable(exc: OSError, top: Path = path) -> None:
+                skipped.append(Skipped(str(exc.filename or top),
                                        f"folder cannot be read: {exc.strerror or exc}"))
 
             for root, dirs, files in os.walk(path, onerror=unreadable):
