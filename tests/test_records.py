@@ -76,3 +76,13 @@ def test_unknown_keys_are_rejected():
 
 def test_tokens_add():
     assert Tokens(1, 2) + Tokens(3, 4) == Tokens(4, 6)
+
+
+def test_prompt_is_context_question_then_answer_format():
+    bare = Sample(task="t", question="How many?")
+    assert bare.prompt() == "How many?"
+    formatted = attrs.evolve(bare, meta={"answer_format": "End with <answer>N</answer>."})
+    assert formatted.prompt() == "How many?\n\nEnd with <answer>N</answer>."
+    grounded = attrs.evolve(formatted, context="There are three.")
+    assert grounded.prompt() == ("Context:\nThere are three.\n\nQuestion: How many?\n\n"
+                                 "End with <answer>N</answer>.")

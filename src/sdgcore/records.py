@@ -91,7 +91,8 @@ class Sample:
     :param question: the prompt a trained model will see.
     :param reference: the reference response (the generator's, then the vote winner's).
     :param answer: the final answer the student is compared against (the label).
-    :param context: retrieved context the sample is grounded in, if any.
+    :param context: retrieved context the sample is grounded in, if any; it is part of the
+        sample's :meth:`prompt` (open book).
     :param source: where the material came from.
     :param votes: the teacher answers cast while labelling.
     :param agreement: the share of votes for the winner: the label's confidence.
@@ -130,10 +131,14 @@ class Sample:
         return sample_id(self)
 
     def prompt(self) -> str:
-        """What a model answering this sample is asked: the question, then the answer format
-        the task asked for (``meta["answer_format"]``), if any."""
+        """What a model answering this sample is asked (the voters, the student, and the
+        trained model): the ``context`` it is grounded in, if any, then the question, then the
+        answer format the task asked for (``meta["answer_format"]``), if any."""
         fmt = self.meta.get("answer_format")
-        return f"{self.question}\n\n{fmt}" if fmt else self.question
+        text = f"{self.question}\n\n{fmt}" if fmt else self.question
+        if self.context:
+            return f"Context:\n{self.context}\n\nQuestion: {text}"
+        return text
 
     def to_dict(self) -> dict[str, Any]:
         """Every field as JSON-safe builtins, ``id`` first."""
