@@ -1,0 +1,282 @@
+"""The ``local`` task: grounded samples from a folder of the user's documents.
+
+``prepare`` loads and chunks the documents (:mod:`sdg_local.corpus`), builds the retriever over
+the chunks and asks the teacher once for domain keywords (:mod:`sdg_local.keywords`).
+``generate`` plans one context per attempt (:mod:`sdg_local.schedule`), asks the teacher for a
+question, a short answer and a grounded reference from it, and yields the new questions in
+attempt order, each with the chunks it was grounded in as its lineage.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections import Counter
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+import attrs
+
+from sdg_local import keywords as kw
+from sdg_local.corpus import Corpus, load_corpus
+from sdg_local.drafts import Draft, NearDuplicates, found_in, read_draft
+from sdg_local.prompts import (
+    ANSWER_FORMAT,
+    ANSWERABLE_SCHEMA,
+    SAMPLE_SCHEMA,
+    answerable_messages,
+    sample_messages,
+)
+from sdg_local.schedule import Plan, Planner, topics
+from sdgcore import Retriever, Task
+from sdgcore.config.values import RetrieverChoice
+from sdgcore.errors import SdgError
+from sdgcore.models import ChatRequest
+from sdgcore.records import Sample, Source, Tokens, derive_seed
+from sdgcore.store.rundir import write_atomic
+
+if TYPE_CHECKING:
+    from sdgcore.context import RunContext
+    from sdgcore.models import Endpoint
+
+MAX_REJECTS = 30
+"""Consecutive attempts that made nothing new after which generation ends."""
+PREFETCH = 8
+"""Requests kept in flight ahead of the one consumed (capped by the endpoint's concurrency)."""
+CONTEXT_SEPARATOR = "\n\n"
+"""What joins the chunks of a sample's ``context``."""
+GENERATION_FILE = "generation.json"
+
+
+@attrs.frozen
+class LocalConfig:
+    """``task:`` for ``type: local``.
+
+    :param paths: files or folders of documents (PDF, txt, md, html); relative paths are
+        taken from the current directory.
+    :param domain: domain terms merged with the keywords the teacher extracts.
+    :param chunk_size: the target chunk size, in ``chunk_unit``.
+    :param chunk_overlap: overlap between neighbouring chunks, in ``chunk_unit``.
+    :param chunk_unit: ``tokens`` or ``chars``.
+    :param retriever: the retriever (default ``bm25``).
+    :param top_k: chunks retrieved per query.
+    :param keywords: how many keywords the teacher extracts (0: none, the domain terms only).
+    :param context_chunks: the most chunks in one sample's context (the focus chunk first).
+    :param samples_per_chunk: the most samples about one chunk; generation ends when every
+        chunk has had its share.
+    :param temperature: the teacher's sampling temperature while generating.
+    :param check_answerable: have the judge check each sample is answerable from its context.
+    :param model: the model role that generates.
+    :param judge_model: the model role that checks answerability.
+    """
+
+    paths: list[Path]
+    domain: list[str] = attrs.field(factory=list)
+    chunk_size: int = attrs.field(default=512, validator=attrs.validators.ge(16))
+    chunk_overlap: int = attrs.field(default=64, validator=attrs.validators.ge(0))
+    chunk_unit: Literal["tokens", "chars"] = "tokens"
+    retriever: RetrieverChoice | None = None
+    top_k: int = attrs.field(default=5, validator=attrs.validators.ge(1))
+    keywords: int = attrs.field(default=30, validator=attrs.validators.ge(0))
+    context_chunks: int = attrs.field(default=3, validator=attrs.validators.ge(1))
+    samples_per_chunk: int = attrs.field(default=2, validator=attrs.validators.ge(1))
+    temperature: float = attrs.field(default=0.7, validator=attrs.validators.ge(0.0))
+    check_answerable: bool = False
+    model: str = "teacher"
+    judge_model: str = "judge"
+
+    def __attrs_post_init__(self) -> None:
+        if not self.paths:
+            raise ValueError("paths: give at least one file or folder of documents")
+        if self.chunk_overlap >= self.chunk_size:
+            raise ValueError(f"chunk_overlap ({self.chunk_overlap}) must be less than "
+                             f"chunk_size ({self.chunk_size})")
+
+
+@attrs.frozen
+class _Outcome:
+    """One attempt's result: a draft and the judge's verdict, or why there is none."""
+
+    outcome: str
+    draft: Draft | None = None
+    tokens: Tokens = Tokens()
+    answerable: bool | None = None
+    reason: str | None = None
+
+
+class LocalTask(Task):
+    """Documents -> chunks -> keywords -> retrieval -> grounded generation.
+
+    :ivar corpus: the documents and chunks :meth:`prepare` loaded.
+    :ivar keywords: the run's keywords.
+    :ivar counts: attempts of the last :meth:`generate` by outcome (``made``, ``failed``,
+        ``empty``, ``short``, ``not_a_question``, ``long_answer``, ``leaky``, ``duplicate``,
+        ``unanswerable``, ``unchecked``).
+    """
+
+    name = "local"
+    Config = LocalConfig
+    config: LocalConfig
+
+    def __init__(self, config: LocalConfig) -> None:
+        super().__init__(config)
+        self.corpus: Corpus | None = None
+        self.retriever: Retriever | None = None
+        self.keywords: kw.Keywords | None = None
+        self.counts: Counter[str] = Counter()
+
+    def _endpoint(self, ctx: RunContext, role: str, key: str) -> Endpoint:
+        try:
+            return ctx.models[role]
+        except KeyError:
+            raise SdgError(f"task.{key}: no model endpoint for role {role!r}",
+                           hint=f"configure it under models:, or set task.{key}") from None
+
+    def _make_retriever(self) -> Retriever:
+        if self.config.retriever is not None:
+            return self.config.retriever.create()
+        from sdg_local.retrievers import BM25Config, BM25Retriever
+
+        return BM25Retriever(BM25Config())
+
+    async def prepare(self, ctx: RunContext) -> None:
+        """Load and chunk the documents, build (or reopen) the retriever's index and get the
+        keywords; everything is reused from the run directory on a resume.
+
+        :raises SdgError: no usable document, or no endpoint for the model role.
+        """
+        if self.keywords is not None:
+            return
+        config = self.config
+        teacher = self._endpoint(ctx, config.model, "model")
+        workdir = ctx.workdir("task", self.name)
+        corpus = await asyncio.to_thread(load_corpus, config.paths, workdir,
+                                         size=config.chunk_size, overlap=config.chunk_overlap,
+                                         unit=config.chunk_unit)
+        retriever = self._make_retriever()
+        await asyncio.to_thread(retriever.build, ctx, [c.passage() for c in corpus.chunks])
+        self.corpus, self.retriever = corpus, retriever
+        self.keywords = await kw.extract(teacher, corpus.chunks, config.domain, config.keywords,
+                                         ctx.seed, workdir)
+
+    def planner(self) -> Planner:
+        """A new planner over the prepared corpus, from the first plan."""
+        if self.corpus is None or self.retriever is None or self.keywords is None:
+            raise RuntimeError("LocalTask.planner() before prepare()")
+        config = self.config
+        return Planner(self.corpus.chunks, self.retriever,
+                       topics(self.corpus.chunks, self.keywords.terms), top_k=config.top_k,
+                       context_chunks=config.context_chunks,
+                       per_chunk=config.samples_per_chunk)
+
+    def request(self, ctx: RunContext, plan: Plan) -> ChatRequest:
+        """The teacher's request for ``plan``: a pure function of the plan, the config and
+        the run's seed, so a replay asks exactly the same."""
+        return ChatRequest(messages=sample_messages(plan.chunks, plan.query),
+                           temperature=self.config.temperature,
+                           seed=derive_seed(ctx.seed, "local", plan.index),
+                           json_schema=SAMPLE_SCHEMA)
+
+    async def generate(self, ctx: RunContext) -> AsyncIterator[Sample]:
+        """Yield new grounded samples for plans 0, 1, 2, ... in order; return when the plans
+        run out or after :data:`MAX_REJECTS` attempts in a row made nothing new."""
+        if self.keywords is None:
+            await self.prepare(ctx)
+        teacher = self._endpoint(ctx, self.config.model, "model")
+        judge = (self._endpoint(ctx, self.config.judge_model, "judge_model")
+                 if self.config.check_answerable else None)
+        planner, seen = self.planner(), NearDuplicates()
+        self.counts = Counter()
+        window = max(1, min(PREFETCH, teacher.concurrency))
+        pending: dict[int, tuple[Plan, asyncio.Future[_Outcome]]] = {}
+        index = rejects = 0
+        planned = True
+        try:
+            while rejects < MAX_REJECTS:
+                # never ask beyond the attempt at which generation would end
+                while planned and len(pending) < min(window, MAX_REJECTS - rejects):
+                    plan = await asyncio.to_thread(planner.next)
+                    if plan is None:
+                        planned = False
+                        break
+                    pending[plan.index] = (plan, asyncio.ensure_future(
+                        self._attempt(ctx, plan, teacher, judge)))
+                if index not in pending:
+                    break
+                plan, future = pending.pop(index)
+                result = await future
+                outcome = result.outcome
+                if result.draft is not None and seen.is_duplicate(result.draft.question):
+                    outcome = "duplicate"
+                self.counts[outcome] += 1
+                index += 1
+                if outcome != "made" or result.draft is None:
+                    rejects += 1
+                    continue
+                rejects = 0
+                seen.add(result.draft.question)
+                yield self._sample(plan, result)
+        finally:
+            futures = [future for _, future in pending.values()]
+            for future in futures:
+                future.cancel()
+            if futures:
+                await asyncio.gather(*futures, return_exceptions=True)
+            self._record(ctx, planner)
+
+    async def _attempt(self, ctx: RunContext, plan: Plan, teacher: Endpoint,
+                       judge: Endpoint | None) -> _Outcome:
+        done = await teacher.chat(self.request(ctx, plan))
+        draft, outcome = read_draft(done)
+        if draft is None or judge is None:
+            return _Outcome(outcome, draft, done.tokens)
+        check = await judge.chat(ChatRequest(
+            messages=answerable_messages(draft.question, draft.answer, context_of(plan)),
+            temperature=0.0, seed=derive_seed(ctx.seed, "local", "answerable", plan.index),
+            json_schema=ANSWERABLE_SCHEMA))
+        tokens = done.tokens + check.tokens
+        data = check.choices[0].data if check.ok and check.choices else None
+        verdict = data.get("answerable") if isinstance(data, dict) else None
+        if not isinstance(verdict, bool):
+            return _Outcome("unchecked", draft, tokens,
+                            reason=check.error or "the judge gave no verdict")
+        reason = data.get("reason") if isinstance(data.get("reason"), str) else None
+        return _Outcome("made" if verdict else "unanswerable", draft, tokens, verdict, reason)
+
+    def _sample(self, plan: Plan, result: _Outcome) -> Sample:
+        draft = result.draft
+        assert draft is not None
+        context = context_of(plan)
+        meta = {"answer_format": ANSWER_FORMAT, "grounded_answer": draft.answer,
+                "evidence": draft.evidence, "evidence_found": found_in(draft.evidence, context)}
+        if result.answerable is not None:
+            meta |= {"answerable": result.answerable, "answerable_reason": result.reason}
+        return Sample(task=self.name, question=draft.question, reference=draft.reference or None,
+                      context=context, source=Source("document", plan.focus.path, lineage(plan)),
+                      meta=meta, tokens=result.tokens)
+
+    def _record(self, ctx: RunContext, planner: Planner) -> None:
+        """Write what the last generation did to ``generation.json``."""
+        assert self.corpus is not None
+        used = {cid for cid, n in planner.uses.items() if n}
+        docs = {c.doc_id for c in self.corpus.chunks if c.id in used}
+        data = {"attempts": dict(sorted(self.counts.items())),
+                "chunks": {"total": len(self.corpus.chunks), "focus": len(used)},
+                "documents": {"total": len(self.corpus.documents), "focus": len(docs)}}
+        write_atomic(ctx.workdir("task", self.name) / GENERATION_FILE,
+                     json.dumps(data, indent=2) + "\n")
+
+
+def context_of(plan: Plan) -> str:
+    """A plan's context as a sample keeps it: its chunks' texts, focus first."""
+    return CONTEXT_SEPARATOR.join(c.text for c in plan.chunks)
+
+
+def lineage(plan: Plan) -> dict:
+    """A sample's ``source.locator``: the chunk ids in context order, the documents they come
+    from (paths, in order), each chunk's page span and the query that found them."""
+    return {"chunks": [c.id for c in plan.chunks],
+            "docs": list(dict.fromkeys(c.path for c in plan.chunks)),
+            "pages": {c.id: [c.page_start, c.page_end] for c in plan.chunks},
+            "query": plan.query}
