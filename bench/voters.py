@@ -77,7 +77,7 @@ def make_problems(n: int, rng: random.Random) -> list[Problem]:
                     f"#{i}: A crate holds {a} apples. Ana buys {b} crates and gives away {c} "
                     "apples. How many apples does she have left?", Fraction(a * b - c), "int"))
             case 1:
-                d = rng.choice([x for x in (3, 4, 6, 8) if a * 10 % x])
+                d = rng.choice([x for x in (3, 4, 6, 7, 8) if a * 10 % x])  # never whole
                 problems.append(Problem(
                     f"#{i}: {a * 10} litres of juice are shared equally among {d} jugs. How "
                     "many litres go in each jug?", Fraction(a * 10, d), "frac"))
@@ -96,7 +96,17 @@ def make_problems(n: int, rng: random.Random) -> list[Problem]:
 
 
 def _decimal(value: Fraction) -> str:
-    return f"{float(value):.6g}" if value.denominator != 1 else str(value.numerator)
+    """``value`` as an exact decimal, or as ``p/q`` where no finite decimal is exact (a
+    rounded ``23.3333`` is not the answer ``70/3``)."""
+    if value.denominator == 1:
+        return str(value.numerator)
+    rest = value.denominator
+    for p in (2, 5):
+        while rest % p == 0:
+            rest //= p
+    if rest != 1:
+        return f"{value.numerator}/{value.denominator}"
+    return f"{float(value):.12g}"
 
 
 def _plain(problem: Problem, value: Fraction) -> str:
@@ -157,10 +167,12 @@ def naive_label(replies: list[Reply], k: int) -> str | None:
     return line if count / k >= 0.5 else None
 
 
-def _is_right(label: str | None, problem: Problem) -> bool:
+def _is_right(label: str | None, problem: Problem, *, raw: bool = False) -> bool:
+    """Whether ``label`` (a voter's extracted answer, or with ``raw`` a whole response line
+    to extract it from) is the problem's true answer."""
     if label is None:
         return False
-    answer = extract(label)[0] or label
+    answer = (extract(label)[0] or label) if raw else label
     return equivalent(answer, _plain(problem, problem.truth))
 
 
@@ -176,7 +188,7 @@ def judge_endpoint() -> Endpoint:
     from sdgcore.models.backends.llamacpp import LlamaCppBackend
     from sdgcore.models.config import LlamaCppConfig
 
-    return Endpoint("judge", LlamaCppBackend(LlamaCppConfig(n_ctx=2048, threads=1),
+    return Endpoint("judge", LlamaCppBackend(LlamaCppConfig(n_ctx=2048),
                                              EndpointCommon(sampling=Sampling(temperature=0.0))))
 
 
@@ -285,7 +297,7 @@ def _naive(problems: list[Problem], replies: dict[str, list[Reply]], k: int) -> 
         label = naive_label(replies[problem.question], k)
         if label is None:
             dropped += 1
-        elif _is_right(label, problem):
+        elif _is_right(label, problem, raw=True):
             right += 1
     return {"right": right, "dropped": dropped}
 
