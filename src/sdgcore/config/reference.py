@@ -35,8 +35,13 @@ PLUGIN_SECTIONS = {
 
 
 def _params(cls: type) -> dict[str, str]:
-    doc = cls.__doc__ or ""
-    return {m.group(1): " ".join(m.group(2).split()) for m in _PARAM.finditer(doc)}
+    """``:param name: text`` of the class's docstring, then of its bases' for inherited
+    fields."""
+    found: dict[str, str] = {}
+    for klass in cls.__mro__:
+        for m in _PARAM.finditer(klass.__dict__.get("__doc__") or ""):
+            found.setdefault(m.group(1), " ".join(m.group(2).split()))
+    return found
 
 
 def _default(field: attrs.Attribute) -> str:

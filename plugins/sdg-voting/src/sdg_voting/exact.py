@@ -14,53 +14,22 @@ import attrs
 
 from sdg_voting.answers import extract
 from sdg_voting.ballot import collect_votes
-from sdg_voting.equivalence import Equivalence, compare
+from sdg_voting.equivalence import compare
+from sdg_voting.settings import AnswerRules, BallotConfig
 from sdg_voting.weights import group_votes, winner
 from sdgcore import Attempt, Comparator, Sample, Voter
 from sdgcore.context import RunContext
 
-_unit = [attrs.validators.ge(0.0), attrs.validators.le(1.0)]
-_non_negative = attrs.validators.ge(0.0)
-
 
 @attrs.frozen
-class ExactConfig:
+class ExactConfig(BallotConfig):
     """``voter:`` for ``type: exact``.
 
-    :param k: teacher answers per question.
-    :param temperature: the teacher's temperature while voting (> 0 for diverse answers).
-    :param min_agreement: drop a sample whose winning share is below this.
-    :param min_valid: drop a sample with fewer answers that could be extracted.
-    :param answer_tag: the tag a final answer is wrapped in (``<answer>...</answer>``).
-    :param tolerance: relative tolerance when comparing numbers.
-    :param abs_tolerance: absolute tolerance when comparing numbers (answers near zero).
-    :param symbolic: compare math expressions with sympy (the ``sdg-voting[math]`` extra;
-        skipped when sympy is not installed).
     :param weighted: ask for log-probs and weigh each vote by its length-normalised
         probability: the heaviest group wins (``agreement`` stays the share of votes).
-    :param model: the model role that votes.
     """
 
-    k: int = attrs.field(default=5, validator=attrs.validators.ge(1))
-    temperature: float = 0.8
-    min_agreement: float = attrs.field(default=0.5, validator=_unit)
-    min_valid: int = attrs.field(default=2, validator=attrs.validators.ge(1))
-    answer_tag: str = "answer"
-    tolerance: float = attrs.field(default=1e-6, validator=_non_negative)
-    abs_tolerance: float = attrs.field(default=1e-9, validator=_non_negative)
-    symbolic: bool = True
     weighted: bool = False
-    model: str = "teacher"
-
-    def __attrs_post_init__(self) -> None:
-        if self.min_valid > self.k:
-            raise ValueError(f"min_valid ({self.min_valid}) cannot exceed k ({self.k}): "
-                             "no sample could ever be labelled")
-
-    @property
-    def equivalence(self) -> Equivalence:
-        """The comparison rules' settings."""
-        return Equivalence(self.tolerance, self.abs_tolerance, self.symbolic)
 
 
 class ExactVoter(Voter):
@@ -112,25 +81,8 @@ class ExactVoter(Voter):
 
 
 @attrs.frozen
-class ExactCompareConfig:
-    """``solve.comparator:`` for ``type: exact``.
-
-    :param answer_tag: the tag a final answer is wrapped in (``<answer>...</answer>``).
-    :param tolerance: relative tolerance when comparing numbers.
-    :param abs_tolerance: absolute tolerance when comparing numbers (answers near zero).
-    :param symbolic: compare math expressions with sympy (the ``sdg-voting[math]`` extra;
-        skipped when sympy is not installed).
-    """
-
-    answer_tag: str = "answer"
-    tolerance: float = attrs.field(default=1e-6, validator=_non_negative)
-    abs_tolerance: float = attrs.field(default=1e-9, validator=_non_negative)
-    symbolic: bool = True
-
-    @property
-    def equivalence(self) -> Equivalence:
-        """The comparison rules' settings."""
-        return Equivalence(self.tolerance, self.abs_tolerance, self.symbolic)
+class ExactCompareConfig(AnswerRules):
+    """``solve.comparator:`` for ``type: exact``."""
 
 
 class ExactComparator(Comparator):

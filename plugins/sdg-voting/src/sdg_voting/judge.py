@@ -15,9 +15,10 @@ import attrs
 
 from sdg_voting.ballot import collect_votes
 from sdg_voting.embeddings import free_answer
-from sdg_voting.equivalence import Equivalence, compare
+from sdg_voting.equivalence import compare
 from sdg_voting.exact import ExactComparator, ExactCompareConfig
 from sdg_voting.prompts import GRADE_SCHEMA, PICK_SCHEMA, grade_messages, pick_messages
+from sdg_voting.settings import AnswerRules, BallotConfig
 from sdg_voting.weights import group_votes, winner
 from sdgcore import Attempt, Comparator, Sample, Voter
 from sdgcore.context import RunContext
@@ -25,47 +26,17 @@ from sdgcore.errors import SdgError
 from sdgcore.models import ChatRequest, Completion, Endpoint
 from sdgcore.records import derive_seed
 
-_unit = [attrs.validators.ge(0.0), attrs.validators.le(1.0)]
-_non_negative = attrs.validators.ge(0.0)
-
 
 @attrs.frozen
-class JudgeConfig:
+class JudgeConfig(BallotConfig):
     """``voter:`` for ``type: llm_judge``: the judge picks the consensus among candidates.
 
-    :param k: teacher answers per question.
-    :param temperature: the teacher's temperature while voting (> 0 for diverse answers).
     :param min_agreement: drop a sample whose chosen answer has a smaller share of ``k``.
     :param min_valid: drop a sample with fewer non-blank answers.
-    :param answer_tag: the tag a final answer is wrapped in (``<answer>...</answer>``).
-    :param tolerance: relative tolerance when comparing numbers.
-    :param abs_tolerance: absolute tolerance when comparing numbers (answers near zero).
-    :param symbolic: compare math expressions with sympy (the ``sdg-voting[math]`` extra;
-        skipped when sympy is not installed).
-    :param model: the model role that votes.
     :param judge: the model role that judges.
     """
 
-    k: int = attrs.field(default=5, validator=attrs.validators.ge(1))
-    temperature: float = 0.8
-    min_agreement: float = attrs.field(default=0.5, validator=_unit)
-    min_valid: int = attrs.field(default=2, validator=attrs.validators.ge(1))
-    answer_tag: str = "answer"
-    tolerance: float = attrs.field(default=1e-6, validator=_non_negative)
-    abs_tolerance: float = attrs.field(default=1e-9, validator=_non_negative)
-    symbolic: bool = True
-    model: str = "teacher"
     judge: str = "judge"
-
-    def __attrs_post_init__(self) -> None:
-        if self.min_valid > self.k:
-            raise ValueError(f"min_valid ({self.min_valid}) cannot exceed k ({self.k}): "
-                             "no sample could ever be labelled")
-
-    @property
-    def equivalence(self) -> Equivalence:
-        """The comparison rules' settings."""
-        return Equivalence(self.tolerance, self.abs_tolerance, self.symbolic)
 
 
 def _judge(ctx: RunContext, role: str, key: str) -> Endpoint:
@@ -170,22 +141,14 @@ class JudgeVoter(Voter):
 
 
 @attrs.frozen
-class JudgeCompareConfig:
-    """``solve.comparator:`` for ``type: llm_judge``: the judge grades each attempt.
+class JudgeCompareConfig(AnswerRules):
+    """``solve.comparator:`` for ``type: llm_judge``: the judge grades each attempt (the
+    answer rules serve its fallback to exact comparison).
 
     :param judge: the model role that judges.
-    :param answer_tag: the tag a final answer is wrapped in (``<answer>...</answer>``).
-    :param tolerance: relative tolerance when comparing numbers (in the exact fallback).
-    :param abs_tolerance: absolute tolerance when comparing numbers (in the exact fallback).
-    :param symbolic: compare math expressions with sympy in the exact fallback (the
-        ``sdg-voting[math]`` extra; skipped when sympy is not installed).
     """
 
     judge: str = "judge"
-    answer_tag: str = "answer"
-    tolerance: float = attrs.field(default=1e-6, validator=_non_negative)
-    abs_tolerance: float = attrs.field(default=1e-9, validator=_non_negative)
-    symbolic: bool = True
 
 
 def _verdicts(done: Completion, n: int) -> tuple[list[tuple[bool, str]] | None, str]:

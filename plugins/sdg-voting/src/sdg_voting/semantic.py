@@ -14,21 +14,16 @@ import attrs
 
 from sdg_voting.ballot import collect_votes
 from sdg_voting.embeddings import Embed, cluster, free_answer, medoid, similarities, text_for
-from sdg_voting.equivalence import Equivalence
+from sdg_voting.settings import UNIT, AnswerRules, BallotConfig
 from sdgcore import Attempt, Comparator, Sample, Vote, Voter
 from sdgcore.context import RunContext
 from sdgcore.embeddings import DEFAULT_MODEL
 
-_unit = [attrs.validators.ge(0.0), attrs.validators.le(1.0)]
-_non_negative = attrs.validators.ge(0.0)
-
 
 @attrs.frozen
-class SemanticConfig:
+class SemanticConfig(BallotConfig):
     """``voter:`` for ``type: semantic`` (needs ``sdg-voting[semantic]``).
 
-    :param k: teacher answers per question.
-    :param temperature: the teacher's temperature while voting (> 0 for diverse answers).
     :param min_agreement: drop a sample whose largest cluster holds a smaller share of ``k``.
     :param min_valid: drop a sample with fewer non-blank answers.
     :param threshold: the cosine similarity at which two answers are the same; depends on the
@@ -37,36 +32,11 @@ class SemanticConfig:
     :param embed: what is embedded per vote: ``answer`` (its extracted final answer, else the
         whole response) or ``response`` (always the whole response).
     :param embedding_model: a sentence-transformers model name or local path, loaded offline.
-    :param answer_tag: the tag a final answer is wrapped in (``<answer>...</answer>``).
-    :param tolerance: relative tolerance when comparing numbers.
-    :param abs_tolerance: absolute tolerance when comparing numbers (answers near zero).
-    :param symbolic: compare math expressions with sympy (the ``sdg-voting[math]`` extra;
-        skipped when sympy is not installed).
-    :param model: the model role that votes.
     """
 
-    k: int = attrs.field(default=5, validator=attrs.validators.ge(1))
-    temperature: float = 0.8
-    min_agreement: float = attrs.field(default=0.5, validator=_unit)
-    min_valid: int = attrs.field(default=2, validator=attrs.validators.ge(1))
-    threshold: float = attrs.field(default=0.75, validator=_unit)
+    threshold: float = attrs.field(default=0.75, validator=UNIT)
     embed: Embed = "answer"
     embedding_model: str = DEFAULT_MODEL
-    answer_tag: str = "answer"
-    tolerance: float = attrs.field(default=1e-6, validator=_non_negative)
-    abs_tolerance: float = attrs.field(default=1e-9, validator=_non_negative)
-    symbolic: bool = True
-    model: str = "teacher"
-
-    def __attrs_post_init__(self) -> None:
-        if self.min_valid > self.k:
-            raise ValueError(f"min_valid ({self.min_valid}) cannot exceed k ({self.k}): "
-                             "no sample could ever be labelled")
-
-    @property
-    def equivalence(self) -> Equivalence:
-        """The comparison rules' settings."""
-        return Equivalence(self.tolerance, self.abs_tolerance, self.symbolic)
 
 
 class SemanticVoter(Voter):
@@ -122,32 +92,18 @@ class SemanticVoter(Voter):
 
 
 @attrs.frozen
-class SemanticCompareConfig:
+class SemanticCompareConfig(AnswerRules):
     """``solve.comparator:`` for ``type: semantic`` (needs ``sdg-voting[semantic]``).
 
     :param threshold: the cosine similarity to the label at which an attempt is correct.
     :param embed: what is embedded per attempt: ``answer`` (its extracted final answer, else
         the whole response) or ``response`` (always the whole response).
     :param embedding_model: a sentence-transformers model name or local path, loaded offline.
-    :param answer_tag: the tag a final answer is wrapped in (``<answer>...</answer>``).
-    :param tolerance: relative tolerance when comparing numbers.
-    :param abs_tolerance: absolute tolerance when comparing numbers (answers near zero).
-    :param symbolic: compare math expressions with sympy (the ``sdg-voting[math]`` extra;
-        skipped when sympy is not installed).
     """
 
-    threshold: float = attrs.field(default=0.75, validator=_unit)
+    threshold: float = attrs.field(default=0.75, validator=UNIT)
     embed: Embed = "answer"
     embedding_model: str = DEFAULT_MODEL
-    answer_tag: str = "answer"
-    tolerance: float = attrs.field(default=1e-6, validator=_non_negative)
-    abs_tolerance: float = attrs.field(default=1e-9, validator=_non_negative)
-    symbolic: bool = True
-
-    @property
-    def equivalence(self) -> Equivalence:
-        """The comparison rules' settings."""
-        return Equivalence(self.tolerance, self.abs_tolerance, self.symbolic)
 
 
 class SemanticComparator(Comparator):
