@@ -4,32 +4,19 @@ and no file of an existing run directory changes. ``sdg`` runs in-process here."
 
 from __future__ import annotations
 
-import importlib.util
 import os
-import sys
 from pathlib import Path
 
 import pytest
 
 from sdgcore.testing import components, scripted
+from sdgcore.testing.modules import load_path
 from sdgcore.testing.server import FakeOpenAIServer
 
 BENCH = Path(__file__).resolve().parents[1] / "bench"
 
 
-def load_bench(name: str):
-    """Import ``bench/NAME.py`` (bench/ is a folder of scripts, not a package)."""
-    sys.path.insert(0, str(BENCH))
-    try:
-        spec = importlib.util.spec_from_file_location(f"bench_{name}", BENCH / f"{name}.py")
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        return module
-    finally:
-        sys.path.remove(str(BENCH))
-
-
-bad_input = load_bench("bad_input")
+bad_input = load_path(BENCH / "bad_input.py", "bench_bad_input")
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,6 @@ results shape. The benchmarks themselves run under ``make bench``, never here.""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 import sys
@@ -15,19 +14,14 @@ from pathlib import Path
 
 import pytest
 
+from sdgcore.testing.modules import load_path
+
 BENCH = Path(__file__).resolve().parents[1] / "bench"
 
 
 def load(name: str):
     """Import ``bench/NAME.py`` (bench/ is a folder of scripts, not a package)."""
-    sys.path.insert(0, str(BENCH))
-    try:
-        spec = importlib.util.spec_from_file_location(f"bench_{name}", BENCH / f"{name}.py")
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        return module
-    finally:
-        sys.path.remove(str(BENCH))
+    return load_path(BENCH / f"{name}.py", f"bench_{name}")
 
 
 run_all = load("run_all")

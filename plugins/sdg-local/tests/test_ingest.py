@@ -1,32 +1,21 @@
 """Ingestion on real files: PDFs made with pymupdf, the bundled public-domain corpus, and the
 broken files a real folder holds."""
 
-import importlib.util
 import os
-import sys
 from pathlib import Path
 
 import attrs
 import pytest
 
 from sdg_local.ingest import MAX_FILE_BYTES, load_documents
+from sdgcore.testing.modules import load_path
 
 HERE = Path(__file__).parent
 CORPUS = HERE.parents[2] / "examples" / "local" / "corpus"
 PDF_SOURCE = HERE.parents[2] / "examples" / "local" / "pdf_source" / "federalist_02.txt"
 
 
-def _import_pdfs():
-    # Test modules are imported with --import-mode=importlib, so a sibling is loaded by path.
-    if "pdfs" not in sys.modules:
-        spec = importlib.util.spec_from_file_location("pdfs", HERE / "pdfs.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules["pdfs"] = module
-        spec.loader.exec_module(module)
-    return sys.modules["pdfs"]
-
-
-pdfs = _import_pdfs()
+pdfs = load_path(HERE / "pdfs.py")
 
 
 def words(text: str) -> list[str]:

@@ -2,10 +2,8 @@
 HTTP to the loopback server, whose fake teacher quotes a sentence of the excerpt it was given."""
 
 import asyncio
-import importlib.util
 import json
 import re
-import sys
 from pathlib import Path
 
 import pytest
@@ -27,23 +25,14 @@ from sdgcore.models import Endpoint
 from sdgcore.models.backends.openai_compat import OpenAICompatBackend
 from sdgcore.models.config import EndpointCommon, Limits, OpenAICompatConfig
 from sdgcore.records import Sample, derive_seed
+from sdgcore.testing.modules import load_path
 from sdgcore.testing.script import ChatRequest
 from sdgcore.testing.server import FakeOpenAIServer, Fault, Reply, Script
 
 HERE = Path(__file__).parent
 
 
-def _import_pdfs():
-    # Test modules are imported with --import-mode=importlib, so a sibling is loaded by path.
-    if "pdfs" not in sys.modules:
-        spec = importlib.util.spec_from_file_location("pdfs", HERE / "pdfs.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules["pdfs"] = module
-        spec.loader.exec_module(module)
-    return sys.modules["pdfs"]
-
-
-pdfs = _import_pdfs()
+pdfs = load_path(HERE / "pdfs.py")
 
 VOLCANOES = """# Volcanoes
 

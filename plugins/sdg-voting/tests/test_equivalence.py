@@ -1,24 +1,15 @@
 """The equivalence rules, table-driven from answer_pairs.py."""
 
-import importlib.util
 from pathlib import Path
 
 import pytest
 
 from sdg_voting import symbolic
 from sdg_voting.equivalence import RULES, Equivalence, answer_key, compare, equivalent
+from sdgcore.testing.modules import load_path
 
-
-def _load_table():
-    # tests run with --import-mode=importlib: the table beside this file is not importable
-    spec = importlib.util.spec_from_file_location(
-        "sdg_voting_answer_pairs", Path(__file__).with_name("answer_pairs.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.PAIRS, module.ROWS
-
-
-PAIRS, ROWS = _load_table()
+_table = load_path(Path(__file__).with_name("answer_pairs.py"), "sdg_voting_answer_pairs")
+PAIRS, ROWS = _table.PAIRS, _table.ROWS
 
 needs_sympy = pytest.mark.skipif(not symbolic.available(), reason="sdg-voting[math] missing")
 

@@ -7,5 +7,6 @@
 * :mod:`sdgcore.testing.scripted` — a scripted teacher and student whose replies say which
   request paid for them, and the run configs that use them;
 * :mod:`sdgcore.testing.drills` — a run killed and resumed, or run against a faulty server,
-  with what the server saw and what the run kept.
+  with what the server saw and what the run kept;
+* :mod:`sdgcore.testing.modules` — loading a helper file beside a test by its path.
 """
