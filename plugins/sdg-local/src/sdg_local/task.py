@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Literal
 import attrs
 
 from sdg_local import keywords as kw
+from sdg_local.cloze import make_cloze
 from sdg_local.corpus import Corpus, load_corpus
 from sdg_local.drafts import Draft, NearDuplicates, found_in, read_draft
 from sdg_local.prompts import (
@@ -66,6 +67,10 @@ class LocalConfig:
     :param samples_per_chunk: the most samples about one chunk; generation ends when every
         chunk has had its share.
     :param temperature: the teacher's sampling temperature while generating.
+    :param questions: ``generated`` (the teacher writes each question, answer and reference
+        from the context) or ``cloze`` (fill-in-the-blank questions made from the focus
+        chunk's sentences, a key term blanked, with no generator request: works with any
+        teacher, the embedded one included).
     :param check_answerable: have the judge check each sample is answerable from its context.
     :param model: the model role that generates.
     :param judge_model: the model role that checks answerability.
@@ -82,6 +87,7 @@ class LocalConfig:
     context_chunks: int = attrs.field(default=3, validator=attrs.validators.ge(1))
     samples_per_chunk: int = attrs.field(default=2, validator=attrs.validators.ge(1))
     temperature: float = attrs.field(default=0.7, validator=attrs.validators.ge(0.0))
+    questions: Literal["generated", "cloze"] = "generated"
     check_answerable: bool = False
     model: str = "teacher"
     judge_model: str = "judge"
@@ -112,7 +118,7 @@ class LocalTask(Task):
     :ivar keywords: the run's keywords.
     :ivar counts: attempts of the last :meth:`generate` by outcome (``made``, ``failed``,
         ``empty``, ``short``, ``not_a_question``, ``long_answer``, ``leaky``, ``duplicate``,
-        ``unanswerable``, ``unchecked``).
+        ``no_blank``, ``unanswerable``, ``unchecked``).
     """
 
     name = "local"
@@ -227,15 +233,20 @@ class LocalTask(Task):
 
     async def _attempt(self, ctx: RunContext, plan: Plan, teacher: Endpoint,
                        judge: Endpoint | None) -> _Outcome:
-        done = await teacher.chat(self.request(ctx, plan))
-        draft, outcome = read_draft(done)
+        if self.config.questions == "cloze":
+            assert self.keywords is not None
+            draft = make_cloze(plan.focus.text, self.keywords.terms, plan.index)
+            outcome, spent = ("made" if draft else "no_blank"), Tokens()
+        else:
+            done = await teacher.chat(self.request(ctx, plan))
+            (draft, outcome), spent = read_draft(done), done.tokens
         if draft is None or judge is None:
-            return _Outcome(outcome, draft, done.tokens)
+            return _Outcome(outcome, draft, spent)
         check = await judge.chat(ChatRequest(
             messages=answerable_messages(draft.question, draft.answer, context_of(plan)),
             temperature=0.0, seed=derive_seed(ctx.seed, "local", "answerable", plan.index),
             json_schema=ANSWERABLE_SCHEMA))
-        tokens = done.tokens + check.tokens
+        tokens = spent + check.tokens
         data = check.choices[0].data if check.ok and check.choices else None
         verdict = data.get("answerable") if isinstance(data, dict) else None
         if not isinstance(verdict, bool):
