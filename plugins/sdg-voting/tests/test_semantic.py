@@ -8,7 +8,8 @@ import pytest
 import yaml
 
 from sdg_voting import plugin
-from sdg_voting.embeddings import cluster, free_answer, medoid, similarities, text_for
+from sdg_voting.answers import free_answer
+from sdg_voting.embeddings import cluster, medoid, similarities, text_for
 from sdg_voting.semantic import SemanticComparator, SemanticCompareConfig
 from sdgcore.config import structure
 from sdgcore.context import RunContext

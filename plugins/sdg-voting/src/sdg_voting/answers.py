@@ -88,3 +88,11 @@ def extract(text: str, tag: str = "answer") -> tuple[str | None, str | None]:
         if answer:
             return answer, how
     return None, None
+
+
+def free_answer(response: str, tag: str) -> tuple[str | None, str | None]:
+    """The final answer in a free-text ``response`` and how it was found, as
+    :func:`extract` finds it, except that a bare last number is not taken
+    as the answer (in ``"Signed in 1776 in Philadelphia"`` the answer is not ``1776``)."""
+    answer, how = extract(response, tag)
+    return (None, None) if how == "last_number" else (answer, how)

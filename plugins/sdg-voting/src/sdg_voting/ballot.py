@@ -10,7 +10,7 @@ import math
 
 import attrs
 
-from sdg_voting.answers import extract
+from sdg_voting.answers import extract, free_answer
 from sdgcore import Sample, Vote
 from sdgcore.context import RunContext
 from sdgcore.models import ChatRequest, Choice
@@ -56,19 +56,23 @@ def ballot_request(ctx: RunContext, sample: Sample, *, k: int, temperature: floa
 
 async def collect_votes(ctx: RunContext, sample: Sample, *, model: str, k: int,
                         temperature: float, answer_tag: str, logprobs: bool = False,
-                        stage: str = "label") -> tuple[Sample, str | None]:
+                        stage: str = "label", free_text: bool = False
+                        ) -> tuple[Sample, str | None]:
     """Ask ``model`` for ``k`` answers in one request (:func:`ballot_request`).
 
     :returns: ``(sample, error)``: the sample with one :class:`~sdgcore.Vote` per choice that
         came back (the answer :func:`~sdg_voting.answers.extract` found in ``<answer_tag>``
-        or elsewhere, how, and :func:`vote_weight`) and the request's tokens added; ``error``
+        or elsewhere, how, and :func:`vote_weight`; with ``free_text``, a bare last number is
+        not taken as the answer, :func:`~sdg_voting.answers.free_answer`) and the request's
+        tokens added; ``error``
         says why when no choice came back at all (a partial set of choices is not an error:
         the missing ones count against the agreement).
     """
     request = ballot_request(ctx, sample, k=k, temperature=temperature, answer_tag=answer_tag,
                              logprobs=logprobs, stage=stage)
     completion = await ctx.models[model].chat(request)
-    votes = tuple(Vote(choice.text, *extract(choice.text, answer_tag),
+    read = free_answer if free_text else extract
+    votes = tuple(Vote(choice.text, *read(choice.text, answer_tag),
                        weight=vote_weight(choice))
                   for choice in completion.choices)
     sample = attrs.evolve(sample, votes=votes, tokens=sample.tokens + completion.tokens)

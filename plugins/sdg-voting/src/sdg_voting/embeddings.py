@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Literal
 
-from sdg_voting.answers import as_number, extract
+from sdg_voting.answers import as_number
 from sdg_voting.equivalence import DEFAULT, Equivalence, compare
 
 if TYPE_CHECKING:
@@ -20,14 +20,6 @@ if TYPE_CHECKING:
 Embed = Literal["answer", "response"]
 """What stands for a response: its extracted final answer (else the whole response), or
 always the whole response."""
-
-
-def free_answer(response: str, tag: str) -> tuple[str | None, str | None]:
-    """The final answer in a free-text ``response`` and how it was found, as
-    :func:`~sdg_voting.answers.extract` finds it, except that a bare last number is not taken
-    as the answer (in ``"Signed in 1776 in Philadelphia"`` the answer is not ``1776``)."""
-    answer, how = extract(response, tag)
-    return (None, None) if how == "last_number" else (answer, how)
 
 
 def text_for(response: str, answer: str | None, embed: Embed) -> str:

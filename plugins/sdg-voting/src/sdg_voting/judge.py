@@ -13,8 +13,8 @@ from typing import Any
 
 import attrs
 
+from sdg_voting.answers import free_answer
 from sdg_voting.ballot import collect_votes
-from sdg_voting.embeddings import free_answer
 from sdg_voting.equivalence import compare
 from sdg_voting.exact import ExactComparator, ExactCompareConfig
 from sdg_voting.prompts import GRADE_SCHEMA, PICK_SCHEMA, grade_messages, pick_messages
@@ -87,7 +87,7 @@ class JudgeVoter(Voter):
         """Ask ``config.model`` for ``k`` answers in one request, then ask ``config.judge``
         which of them is the consensus.
 
-        Each vote keeps the answer :func:`~sdg_voting.embeddings.free_answer` finds in it; the
+        Each vote keeps the answer :func:`~sdg_voting.answers.free_answer` finds in it; the
         judge sees the non-blank ones, numbered, each as its answer (else its whole response),
         and names the consensus and the candidates that agree with it. The chosen vote is the
         label (``answer``: its answer or whole response, ``reference``: its response); the
@@ -101,15 +101,12 @@ class JudgeVoter(Voter):
         cfg = self.config
         sample, error = await collect_votes(ctx, sample, model=cfg.model, k=cfg.k,
                                             temperature=cfg.temperature,
-                                            answer_tag=cfg.answer_tag)
+                                            answer_tag=cfg.answer_tag, free_text=True)
         if error is not None:
             return attrs.evolve(sample, dropped=f"label: teacher failed: {error}")
-        votes = tuple(attrs.evolve(vote, answer=answer, extractor=how)
-                      for vote in sample.votes
-                      for answer, how in [free_answer(vote.response, cfg.answer_tag)])
+        votes = sample.votes
         texts = [(vote.answer or vote.response).strip() for vote in votes]
         valid = [i for i, text in enumerate(texts) if text]
-        sample = attrs.evolve(sample, votes=votes)
         if len(valid) < cfg.min_valid:
             return attrs.evolve(
                 sample, dropped=f"label: too few valid answers ({len(valid)} of {cfg.k})")
@@ -173,7 +170,7 @@ class JudgeComparator(Comparator):
     async def compare(self, ctx: RunContext, sample: Sample,
                       responses: Sequence[str]) -> list[Attempt]:
         """Grade the responses in one request to ``config.judge``: each distinct answer
-        (:func:`~sdg_voting.embeddings.free_answer`, else the whole response) once, against
+        (:func:`~sdg_voting.answers.free_answer`, else the whole response) once, against
         the label (``sample.answer``, else ``sample.reference``). An attempt's ``reason`` is
         the judge's; if the judge fails or gives the wrong number of verdicts, each attempt
         is scored by the ``exact`` comparator instead, its reason starting

@@ -12,8 +12,9 @@ from collections.abc import Sequence
 
 import attrs
 
+from sdg_voting.answers import free_answer
 from sdg_voting.ballot import collect_votes
-from sdg_voting.embeddings import Embed, cluster, free_answer, medoid, similarities, text_for
+from sdg_voting.embeddings import Embed, cluster, medoid, similarities, text_for
 from sdg_voting.settings import UNIT, AnswerRules, BallotConfig
 from sdgcore import Attempt, Comparator, Sample, Vote, Voter
 from sdgcore.context import RunContext
@@ -50,7 +51,7 @@ class SemanticVoter(Voter):
         """Ask ``config.model`` for ``k`` answers in one request, cluster them and take the
         largest cluster.
 
-        Each vote keeps the answer :func:`~sdg_voting.embeddings.free_answer` finds in it.
+        Each vote keeps the answer :func:`~sdg_voting.answers.free_answer` finds in it.
         Votes are clustered in the order they came back (:func:`~sdg_voting.embeddings.cluster`);
         the largest cluster wins, the earliest started on a tie, and its medoid vote is the
         label: its answer (else its whole response) is ``answer``, its response ``reference``.
@@ -62,13 +63,10 @@ class SemanticVoter(Voter):
         cfg = self.config
         sample, error = await collect_votes(ctx, sample, model=cfg.model, k=cfg.k,
                                             temperature=cfg.temperature,
-                                            answer_tag=cfg.answer_tag)
+                                            answer_tag=cfg.answer_tag, free_text=True)
         if error is not None:
             return attrs.evolve(sample, dropped=f"label: teacher failed: {error}")
-        votes = tuple(attrs.evolve(vote, answer=answer, extractor=how)
-                      for vote in sample.votes
-                      for answer, how in [free_answer(vote.response, cfg.answer_tag)])
-        sample = attrs.evolve(sample, votes=votes)
+        votes = sample.votes
         texts = [text_for(vote.response, vote.answer, cfg.embed) for vote in votes]
         valid = [i for i, text in enumerate(texts) if text]
         if len(valid) < cfg.min_valid:
