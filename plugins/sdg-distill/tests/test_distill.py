@@ -7,10 +7,10 @@ import pytest
 
 import sdgcore.testing.components
 from sdg_distill import plugin
-from sdg_distill.dedup import NearDuplicates, similarity
 from sdgcore.config import structure
 from sdgcore.config.values import Secret
 from sdgcore.context import RunContext
+from sdgcore.dedup import NearDuplicates, similarity
 from sdgcore.errors import SdgError
 from sdgcore.models import Endpoint
 from sdgcore.models.backends.openai_compat import OpenAICompatBackend

@@ -12,7 +12,7 @@ import yaml
 from sdg_local import plugin
 from sdg_local.chunking import chunk_document
 from sdg_local.corpus import SkippedDocument
-from sdg_local.drafts import NearDuplicates
+from sdg_local.drafts import DUPLICATE
 from sdg_local.ingest import load_documents
 from sdg_local.keywords import PROMPT_CHARS
 from sdg_local.prompts import ANSWER_FORMAT, leaks_context
@@ -20,6 +20,7 @@ from sdg_local.schedule import DIRECT_EVERY
 from sdgcore.config import structure
 from sdgcore.config.values import Secret
 from sdgcore.context import RunContext
+from sdgcore.dedup import NearDuplicates
 from sdgcore.errors import SdgError
 from sdgcore.models import Endpoint
 from sdgcore.models.backends.openai_compat import OpenAICompatBackend
@@ -427,7 +428,7 @@ def test_bad_drafts_are_rejected_and_counted(make_plugin_manager, tmp_path):
     assert leaks_context("What does the text above say about bees?")
     assert leaks_context("Based on the given context, who built it?")
     assert not leaks_context("What does the Federalist say about the Union?")
-    seen = NearDuplicates()
+    seen = NearDuplicates(DUPLICATE)
     seen.add("Which word ends the sentence about bees?")
     assert seen.is_duplicate("which word ends the sentence about  bees ?")
     assert not seen.is_duplicate("Which word ends the sentence about rivers?")

@@ -12,11 +12,11 @@ from typing import TYPE_CHECKING
 
 import attrs
 
-from sdg_distill.dedup import NearDuplicates, tokens
 from sdg_distill.examples import load_examples
 from sdg_distill.pattern import Pattern, summarise
 from sdg_distill.prompts import QUESTION_SCHEMA, question_messages, rotate
 from sdgcore import Task, hookimpl
+from sdgcore.dedup import NearDuplicates, tokens
 from sdgcore.errors import SdgError
 from sdgcore.models import ChatRequest, Completion
 from sdgcore.records import Sample, Source, derive_seed

@@ -4,11 +4,11 @@ near-duplicates of earlier ones."""
 from __future__ import annotations
 
 import re
-from collections import Counter
 
 import attrs
 
 from sdg_local.prompts import leaks_context
+from sdgcore.dedup import tokens
 from sdgcore.models import Completion
 
 MIN_QUESTION_WORDS = 3
@@ -17,7 +17,6 @@ MAX_ANSWER_WORDS = 12
 """A longer final answer is rejected: the ``exact`` comparator cannot score free text."""
 DUPLICATE = 0.9
 """Questions at least this similar (Jaccard of word 3-shingles) are near-duplicates."""
-_TOKEN = re.compile(r"\w+|[^\w\s]")
 _OPENERS = frozenset("""what which who whom whose when where why how in on at for by from to
 name list give state identify explain describe define compare calculate find determine
 summarize summarise""".split())
@@ -83,44 +82,3 @@ def found_in(evidence: str, context: str) -> bool:
 
 def _words(text: str) -> list[str]:
     return re.findall(r"\w+", text.lower())
-
-
-def tokens(text: str) -> list[str]:
-    """``text`` lower-cased and split into word and single-symbol tokens."""
-    return _TOKEN.findall(text.lower())
-
-
-def _shingles(text: str, size: int = 3) -> frozenset[tuple[str, ...]]:
-    toks = tokens(text)
-    if len(toks) <= size:
-        return frozenset([tuple(toks)]) if toks else frozenset()
-    return frozenset(tuple(toks[i:i + size]) for i in range(len(toks) - size + 1))
-
-
-class NearDuplicates:
-    """The questions kept so far, indexed by shingle, so a check costs what two questions
-    share rather than the number kept.
-
-    :param threshold: a question at least this similar (0-1) to a kept one is a duplicate.
-    """
-
-    def __init__(self, threshold: float = DUPLICATE) -> None:
-        self.threshold = threshold
-        self._sizes: list[int] = []
-        self._index: dict[tuple[str, ...], list[int]] = {}
-
-    def is_duplicate(self, text: str) -> bool:
-        """Whether ``text`` is at least :attr:`threshold` similar to a question added."""
-        mine = _shingles(text)
-        shared: Counter[int] = Counter()
-        for shingle in mine:
-            shared.update(self._index.get(shingle, ()))
-        return any(count / (len(mine) + self._sizes[other] - count) >= self.threshold
-                   for other, count in shared.items())
-
-    def add(self, text: str) -> None:
-        """Keep ``text``."""
-        mine = _shingles(text)
-        self._sizes.append(len(mine))
-        for shingle in mine:
-            self._index.setdefault(shingle, []).append(len(self._sizes) - 1)

@@ -21,7 +21,7 @@ import attrs
 from sdg_local import keywords as kw
 from sdg_local.cloze import make_cloze
 from sdg_local.corpus import Corpus, load_corpus
-from sdg_local.drafts import Draft, NearDuplicates, found_in, read_draft
+from sdg_local.drafts import DUPLICATE, Draft, found_in, read_draft
 from sdg_local.prompts import (
     ANSWER_FORMAT,
     ANSWERABLE_SCHEMA,
@@ -32,6 +32,7 @@ from sdg_local.prompts import (
 from sdg_local.schedule import Plan, Planner, topics
 from sdgcore import Retriever, Task
 from sdgcore.config.values import RetrieverChoice
+from sdgcore.dedup import NearDuplicates
 from sdgcore.errors import SdgError
 from sdgcore.models import ChatRequest
 from sdgcore.records import Sample, Source, Tokens, derive_seed
@@ -192,7 +193,7 @@ class LocalTask(Task):
         teacher = self._endpoint(ctx, self.config.model, "model")
         judge = (self._endpoint(ctx, self.config.judge_model, "judge_model")
                  if self.config.check_answerable else None)
-        planner, seen = self.planner(), NearDuplicates()
+        planner, seen = self.planner(), NearDuplicates(DUPLICATE)
         self.counts = Counter()
         window = max(1, min(PREFETCH, teacher.concurrency))
         pending: dict[int, tuple[Plan, asyncio.Future[_Outcome]]] = {}

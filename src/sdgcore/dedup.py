@@ -1,4 +1,4 @@
-"""Cheap, deterministic near-duplicate detection for generated questions.
+"""Cheap, deterministic near-duplicate detection for generated questions, shared by tasks.
 
 Texts are lower-cased and split into word and symbol tokens (``2+2`` is ``2 + 2``), then into
 overlapping 3-token shingles; two texts are as similar as the Jaccard index of their shingle
