@@ -3,10 +3,9 @@ instruction, format hints, topic and keyword seeds and a few demo examples."""
 
 from __future__ import annotations
 
-import asyncio
 import random
 from collections import Counter
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,6 +17,7 @@ from sdg_distill.prompts import QUESTION_SCHEMA, question_messages, rotate
 from sdgcore import Task, hookimpl
 from sdgcore.dedup import NearDuplicates, tokens
 from sdgcore.errors import SdgError
+from sdgcore.lookahead import Lookahead
 from sdgcore.models import ChatRequest, Completion
 from sdgcore.records import Sample, Source, derive_seed
 
@@ -123,18 +123,19 @@ class DistillTask(Task):
         for example in self.pattern.examples:
             seen.add(example.question)
         self.counts = Counter()
-        window = max(1, min(PREFETCH, teacher.concurrency))
-        pending: dict[int, tuple[str | None, asyncio.Future[Completion]]] = {}
-        index = launched = rejects = 0
+
+        async def launch(index: int) -> Awaitable[tuple[str | None, Completion]]:
+            topic, request = self.request(ctx, index)
+            return _ask(teacher, topic, request)
+
+        ahead = Lookahead(launch, min(PREFETCH, teacher.concurrency))
+        rejects = 0
         try:
             while rejects < MAX_REJECTS:
                 # never ask beyond the attempt at which generation would end
-                while launched < index + min(window, MAX_REJECTS - rejects):
-                    topic, request = self.request(ctx, launched)
-                    pending[launched] = (topic, asyncio.ensure_future(teacher.chat(request)))
-                    launched += 1
-                topic, future = pending.pop(index)
-                done = await future
+                taken = await ahead.take(MAX_REJECTS - rejects)
+                assert taken is not None  # distill never runs out of attempts
+                index, (topic, done) = taken
                 question, outcome = self._judge(done, seen)
                 self.counts[outcome] += 1
                 if question is None:
@@ -143,13 +144,8 @@ class DistillTask(Task):
                     rejects = 0
                     seen.add(question)
                     yield self._sample(teacher, question, index, topic, done)
-                index += 1
         finally:
-            futures = [future for _, future in pending.values()]
-            for future in futures:
-                future.cancel()
-            if futures:
-                await asyncio.gather(*futures, return_exceptions=True)
+            await ahead.aclose()
 
     @staticmethod
     def _judge(done: Completion, seen: NearDuplicates) -> tuple[str | None, str]:
@@ -171,6 +167,11 @@ class DistillTask(Task):
                                     locator={"index": index, "topic": topic}),
                       meta={"answer_format": fmt} if fmt else {},
                       tokens=done.tokens)
+
+
+async def _ask(teacher: Endpoint, topic: str | None,
+               request: ChatRequest) -> tuple[str | None, Completion]:
+    return topic, await teacher.chat(request)
 
 
 @hookimpl

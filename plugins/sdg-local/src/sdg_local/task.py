@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -34,6 +34,7 @@ from sdgcore import Retriever, Task
 from sdgcore.config.values import RetrieverChoice
 from sdgcore.dedup import NearDuplicates
 from sdgcore.errors import SdgError
+from sdgcore.lookahead import Lookahead
 from sdgcore.models import ChatRequest
 from sdgcore.records import Sample, Source, Tokens, derive_seed
 from sdgcore.store.rundir import write_atomic
@@ -195,29 +196,24 @@ class LocalTask(Task):
                  if self.config.check_answerable else None)
         planner, seen = self.planner(), NearDuplicates(DUPLICATE)
         self.counts = Counter()
-        window = max(1, min(PREFETCH, teacher.concurrency))
-        pending: dict[int, tuple[Plan, asyncio.Future[_Outcome]]] = {}
-        index = rejects = 0
-        planned = True
+
+        async def launch(index: int) -> Awaitable[tuple[Plan, _Outcome]] | None:
+            plan = await asyncio.to_thread(planner.next)
+            return None if plan is None else self._planned(ctx, plan, teacher, judge)
+
+        ahead = Lookahead(launch, min(PREFETCH, teacher.concurrency))
+        rejects = 0
         try:
             while rejects < MAX_REJECTS:
                 # never ask beyond the attempt at which generation would end
-                while planned and len(pending) < min(window, MAX_REJECTS - rejects):
-                    plan = await asyncio.to_thread(planner.next)
-                    if plan is None:
-                        planned = False
-                        break
-                    pending[plan.index] = (plan, asyncio.ensure_future(
-                        self._attempt(ctx, plan, teacher, judge)))
-                if index not in pending:
+                taken = await ahead.take(MAX_REJECTS - rejects)
+                if taken is None:
                     break
-                plan, future = pending.pop(index)
-                result = await future
+                _, (plan, result) = taken
                 outcome = result.outcome
                 if result.draft is not None and seen.is_duplicate(result.draft.question):
                     outcome = "duplicate"
                 self.counts[outcome] += 1
-                index += 1
                 if outcome != "made" or result.draft is None:
                     rejects += 1
                     continue
@@ -225,12 +221,12 @@ class LocalTask(Task):
                 seen.add(result.draft.question)
                 yield self._sample(plan, result)
         finally:
-            futures = [future for _, future in pending.values()]
-            for future in futures:
-                future.cancel()
-            if futures:
-                await asyncio.gather(*futures, return_exceptions=True)
+            await ahead.aclose()
             self._record(ctx, planner)
+
+    async def _planned(self, ctx: RunContext, plan: Plan, teacher: Endpoint,
+                       judge: Endpoint | None) -> tuple[Plan, _Outcome]:
+        return plan, await self._attempt(ctx, plan, teacher, judge)
 
     async def _attempt(self, ctx: RunContext, plan: Plan, teacher: Endpoint,
                        judge: Endpoint | None) -> _Outcome:
