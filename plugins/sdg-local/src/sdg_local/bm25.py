@@ -116,12 +116,7 @@ class BM25Index:
     def search(self, query: str, k: int) -> list[Hit]:
         """At most ``k`` hits for ``query``, best first, de-duplicated and spread across
         documents (see :func:`sdg_local.diversity.search`)."""
-
-        def fetch(depth: int) -> tuple[list[Hit], bool]:
-            ranked = self.ranked(query, depth)
-            return ranked, len(ranked) < depth
-
-        return diversity.search(fetch, k)
+        return diversity.search_ranked(lambda depth: self.ranked(query, depth), k)
 
 
 def _write(path: Path, passages: Sequence[Passage], language: str) -> None:

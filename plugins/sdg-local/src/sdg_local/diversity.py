@@ -93,3 +93,14 @@ def search(fetch: Callable[[int], tuple[Sequence[Hit], bool]], k: int,
         if len(chosen) >= k or exhausted:
             return chosen
         depth *= 4
+
+
+def search_ranked(ranked: Callable[[int], Sequence[Hit]], k: int) -> list[Hit]:
+    """:func:`search` over one ranking, ``ranked(depth)`` (the best ``depth`` candidates):
+    there are no more once it returns fewer than it was asked for."""
+
+    def fetch(depth: int) -> tuple[Sequence[Hit], bool]:
+        hits = ranked(depth)
+        return hits, len(hits) < depth
+
+    return search(fetch, k)
