@@ -57,16 +57,15 @@ def ballot_request(ctx: RunContext, sample: Sample, *, k: int, temperature: floa
 async def collect_votes(ctx: RunContext, sample: Sample, *, model: str, k: int,
                         temperature: float, answer_tag: str, logprobs: bool = False,
                         stage: str = "label", free_text: bool = False
-                        ) -> tuple[Sample, str | None]:
+                        ) -> Sample:
     """Ask ``model`` for ``k`` answers in one request (:func:`ballot_request`).
 
-    :returns: ``(sample, error)``: the sample with one :class:`~sdgcore.Vote` per choice that
-        came back (the answer :func:`~sdg_voting.answers.extract` found in ``<answer_tag>``
-        or elsewhere, how, and :func:`vote_weight`; with ``free_text``, a bare last number is
-        not taken as the answer, :func:`~sdg_voting.answers.free_answer`) and the request's
-        tokens added; ``error``
-        says why when no choice came back at all (a partial set of choices is not an error:
-        the missing ones count against the agreement).
+    :returns: the sample with one :class:`~sdgcore.Vote` per choice that came back (the
+        answer :func:`~sdg_voting.answers.extract` found in ``<answer_tag>`` or elsewhere,
+        how, and :func:`vote_weight`; with ``free_text``, a bare last number is not taken as
+        the answer, :func:`~sdg_voting.answers.free_answer`) and the request's tokens added;
+        dropped ("label: teacher failed: ...") when no choice came back at all (a partial set
+        of choices is not a failure: the missing ones count against the agreement).
     """
     request = ballot_request(ctx, sample, k=k, temperature=temperature, answer_tag=answer_tag,
                              logprobs=logprobs, stage=stage)
@@ -77,5 +76,6 @@ async def collect_votes(ctx: RunContext, sample: Sample, *, model: str, k: int,
                   for choice in completion.choices)
     sample = attrs.evolve(sample, votes=votes, tokens=sample.tokens + completion.tokens)
     if votes:
-        return sample, None
-    return sample, completion.error or "no choices came back"
+        return sample
+    error = completion.error or "no choices came back"
+    return attrs.evolve(sample, dropped=f"label: teacher failed: {error}")

@@ -52,32 +52,26 @@ class ExactVoter(Voter):
         and tokens.
         """
         cfg = self.config
-        sample, error = await collect_votes(ctx, sample, model=cfg.model, k=cfg.k,
-                                            temperature=cfg.temperature,
-                                            answer_tag=cfg.answer_tag, logprobs=cfg.weighted)
-        if error is not None:
-            return attrs.evolve(sample, dropped=f"label: teacher failed: {error}")
+        sample = await collect_votes(ctx, sample, model=cfg.model, k=cfg.k,
+                                     temperature=cfg.temperature,
+                                     answer_tag=cfg.answer_tag, logprobs=cfg.weighted)
+        if sample.dropped:
+            return sample
         votes = sample.votes
-        valid = [vote for vote in votes if vote.answer is not None]
-        if len(valid) < cfg.min_valid:
-            return attrs.evolve(
-                sample, dropped=f"label: too few valid answers ({len(valid)} of {cfg.k})")
+        dropped = cfg.too_few(sample, sum(vote.answer is not None for vote in votes))
+        if dropped:
+            return dropped
 
         rules = cfg.equivalence
         groups = group_votes(votes, lambda a, b: compare(a, b, rules)[0])
         best = winner(groups, weighted=cfg.weighted)
-        agreement = best.count / max(cfg.k, len(votes))
+        agreement = cfg.agreement(best.count, len(votes))
         if cfg.weighted:
             total = sum(vote.weight for vote in votes)
             share = best.weight / total if total > 0 else 0.0
             sample = attrs.evolve(sample, meta={**sample.meta, "weighted_agreement": share})
-        if agreement < cfg.min_agreement:
-            return attrs.evolve(
-                sample, agreement=agreement,
-                dropped=f"label: low agreement {agreement:.2f} < {cfg.min_agreement:.2f}")
         first = best.votes[0]
-        return attrs.evolve(sample, answer=first.answer, reference=first.response,
-                            agreement=agreement)
+        return cfg.settle(sample, agreement, answer=first.answer, reference=first.response)
 
 
 @attrs.frozen

@@ -99,17 +99,17 @@ class JudgeVoter(Voter):
         requests are added to the sample.
         """
         cfg = self.config
-        sample, error = await collect_votes(ctx, sample, model=cfg.model, k=cfg.k,
-                                            temperature=cfg.temperature,
-                                            answer_tag=cfg.answer_tag, free_text=True)
-        if error is not None:
-            return attrs.evolve(sample, dropped=f"label: teacher failed: {error}")
+        sample = await collect_votes(ctx, sample, model=cfg.model, k=cfg.k,
+                                     temperature=cfg.temperature,
+                                     answer_tag=cfg.answer_tag, free_text=True)
+        if sample.dropped:
+            return sample
         votes = sample.votes
         texts = [(vote.answer or vote.response).strip() for vote in votes]
         valid = [i for i, text in enumerate(texts) if text]
-        if len(valid) < cfg.min_valid:
-            return attrs.evolve(
-                sample, dropped=f"label: too few valid answers ({len(valid)} of {cfg.k})")
+        dropped = cfg.too_few(sample, len(valid))
+        if dropped:
+            return dropped
 
         done = await _judge(ctx, cfg.judge, "voter.judge").chat(ChatRequest(
             messages=pick_messages(sample.prompt(), [texts[i] for i in valid]),
@@ -128,13 +128,9 @@ class JudgeVoter(Voter):
             chosen = valid[picked]
         agreeing = {valid[a] for a in agree} | {
             i for i in valid if compare(texts[i], texts[chosen], rules)[0]}
-        agreement = len(agreeing | {chosen}) / max(cfg.k, len(votes))
-        if agreement < cfg.min_agreement:
-            return attrs.evolve(
-                sample, agreement=agreement, meta=meta,
-                dropped=f"label: low agreement {agreement:.2f} < {cfg.min_agreement:.2f}")
-        return attrs.evolve(sample, answer=texts[chosen], reference=votes[chosen].response,
-                            agreement=agreement, meta=meta)
+        agreement = cfg.agreement(len(agreeing | {chosen}), len(votes))
+        return cfg.settle(sample, agreement, answer=texts[chosen],
+                          reference=votes[chosen].response, meta=meta)
 
 
 @attrs.frozen

@@ -61,32 +61,28 @@ class SemanticVoter(Voter):
         with ``dropped`` set, keeping its votes and tokens.
         """
         cfg = self.config
-        sample, error = await collect_votes(ctx, sample, model=cfg.model, k=cfg.k,
-                                            temperature=cfg.temperature,
-                                            answer_tag=cfg.answer_tag, free_text=True)
-        if error is not None:
-            return attrs.evolve(sample, dropped=f"label: teacher failed: {error}")
+        sample = await collect_votes(ctx, sample, model=cfg.model, k=cfg.k,
+                                     temperature=cfg.temperature,
+                                     answer_tag=cfg.answer_tag, free_text=True)
+        if sample.dropped:
+            return sample
         votes = sample.votes
         texts = [text_for(vote.response, vote.answer, cfg.embed) for vote in votes]
         valid = [i for i, text in enumerate(texts) if text]
-        if len(valid) < cfg.min_valid:
-            return attrs.evolve(
-                sample, dropped=f"label: too few valid answers ({len(valid)} of {cfg.k})")
+        dropped = cfg.too_few(sample, len(valid))
+        if dropped:
+            return dropped
 
         sim = await asyncio.to_thread(similarities, texts, cfg.embedding_model,
                                       rules=cfg.equivalence)
         clusters = cluster(sim, valid, cfg.threshold)
         winners = max(clusters, key=len)  # the first of equal clusters: started earliest
-        agreement = len(winners) / max(cfg.k, len(votes))
+        agreement = cfg.agreement(len(winners), len(votes))
         meta = {**sample.meta, "clusters": clusters,
                 "cluster_sizes": [len(group) for group in clusters]}
-        if agreement < cfg.min_agreement:
-            return attrs.evolve(
-                sample, agreement=agreement, meta=meta,
-                dropped=f"label: low agreement {agreement:.2f} < {cfg.min_agreement:.2f}")
         best: Vote = votes[medoid(sim, winners)]
-        return attrs.evolve(sample, answer=best.answer or best.response.strip(),
-                            reference=best.response, agreement=agreement, meta=meta)
+        return cfg.settle(sample, agreement, answer=best.answer or best.response.strip(),
+                          reference=best.response, meta=meta)
 
 
 @attrs.frozen

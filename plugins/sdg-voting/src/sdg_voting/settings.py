@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import attrs
 
 from sdg_voting.equivalence import Equivalence
+from sdgcore import Sample
 
 UNIT = [attrs.validators.ge(0.0), attrs.validators.le(1.0)]
 """Validators of a share in [0, 1]."""
@@ -54,3 +57,27 @@ class BallotConfig(AnswerRules):
         if self.min_valid > self.k:
             raise ValueError(f"min_valid ({self.min_valid}) cannot exceed k ({self.k}): "
                              "no sample could ever be labelled")
+
+    def too_few(self, sample: Sample, valid: int) -> Sample | None:
+        """``sample`` dropped when fewer than ``min_valid`` answers could be read, else None."""
+        if valid >= self.min_valid:
+            return None
+        return attrs.evolve(sample, dropped=f"label: too few valid answers ({valid} of {self.k})")
+
+    def agreement(self, size: int, votes: int) -> float:
+        """The winner's share: its ``size`` over ``k`` (over the votes, if more came back);
+        answers that could not be read and choices that never came back count against it."""
+        return size / max(self.k, votes)
+
+    def settle(self, sample: Sample, agreement: float, *, answer: str | None,
+               reference: str, meta: dict[str, Any] | None = None) -> Sample:
+        """``sample`` labelled with ``answer`` and ``reference``, or dropped when
+        ``agreement`` is below ``min_agreement``; either way with its agreement (and
+        ``meta``, if given)."""
+        kept: dict[str, Any] = {"agreement": agreement}
+        if meta is not None:
+            kept["meta"] = meta
+        if agreement < self.min_agreement:
+            return attrs.evolve(sample, **kept, dropped=f"label: low agreement "
+                                f"{agreement:.2f} < {self.min_agreement:.2f}")
+        return attrs.evolve(sample, **kept, answer=answer, reference=reference)
