@@ -371,6 +371,7 @@ def test_no_usable_document_is_a_clear_error(make_plugin_manager, tmp_path):
             drive(task, ctx, prepare_only=True)
         assert server.count() == 0
     message = info.value.message
+    assert info.value.exit_code == 2
     assert message.startswith(f"task.paths: no usable document in {folder}")
     assert "broken.pdf" in message and "empty.txt: empty" in message
 

@@ -16,7 +16,7 @@ import attrs
 
 from sdg_local.chunking import Chunk, Unit, chunk_document
 from sdg_local.ingest import Document, Skipped, load_documents
-from sdgcore.errors import SdgError
+from sdgcore.errors import InputError
 from sdgcore.store.rundir import write_atomic
 
 DOCUMENTS_FILE = "documents.json"
@@ -47,7 +47,8 @@ def load_corpus(paths: Sequence[Path], workdir: Path, *, size: int, overlap: int
     """Load and chunk every document under ``paths`` (relative paths: from the current
     directory), report what was skipped and write the task's manifests to ``workdir``.
 
-    :raises SdgError: no usable document was found; the message names the paths and why
+    :raises InputError: no usable document was found (exit 2); the message names the paths
+        and why
         each file was skipped.
     """
     docs, skipped = load_documents(list(paths), cache_dir=workdir / CACHE_DIR)
@@ -62,7 +63,7 @@ def load_corpus(paths: Sequence[Path], workdir: Path, *, size: int, overlap: int
         where = ", ".join(str(p) for p in paths) or "(none given)"
         reasons = "; ".join(f"{s.path}: {s.reason}" for s in skipped[:5])
         more = f" (and {len(skipped) - 5} more)" if len(skipped) > 5 else ""
-        raise SdgError(f"task.paths: no usable document in {where}"
+        raise InputError(f"task.paths: no usable document in {where}"
                        + (f" — skipped {reasons}{more}" if reasons else ""),
                        hint="point task.paths at PDF, txt, md or html files with text in them")
     counts: dict[str, int] = {}
