@@ -48,8 +48,7 @@ def load_corpus(paths: Sequence[Path], workdir: Path, *, size: int, overlap: int
     directory), report what was skipped and write the task's manifests to ``workdir``.
 
     :raises InputError: no usable document was found (exit 2); the message names the paths
-        and why
-        each file was skipped.
+        and why each file was skipped.
     """
     docs, skipped = load_documents(list(paths), cache_dir=workdir / CACHE_DIR)
     write_atomic(workdir / SKIPPED_FILE,
