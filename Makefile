@@ -16,24 +16,26 @@ PROJECTS := pyproject.toml $(foreach p,$(PLUGINS),$(p)/pyproject.toml)
 
 .PHONY: demo test bench venv docs clean
 
+# pip builds every sdist (ours and llama-cpp-python's) in an isolated environment holding the
+# build-system.requires that the sdist itself declares: a fresh machine with an empty pip cache
+# needs nothing installed by hand (.ci/run builds that way).
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
-	$(PIP) install -q hatchling editables
 
 # Core + every plugin + test tools.
 $(VENV)/.test-installed: $(BIN)/python $(PROJECTS)
-	$(PIP) install -q --no-build-isolation -e '.[test]' $(PLUGIN_TESTABLES)
+	$(PIP) install -q -e '.[test]' $(PLUGIN_TESTABLES)
 	@touch $@
 
 # Core + every plugin + the embedded model (llama-cpp-python compiles once, then pip caches it).
 $(VENV)/.demo-installed: $(BIN)/python $(PROJECTS)
-	$(PIP) install -q --no-build-isolation -e '.[embedded]' $(PLUGIN_EDITABLES)
+	$(PIP) install -q -e '.[embedded]' $(PLUGIN_EDITABLES)
 	@touch $@
 
 # What the benchmarks need; the peers (Curator, distilabel) get venvs of their own under
 # bench/.venvs/, which bench/peers.py creates on first use.
 $(VENV)/.bench-installed: $(BIN)/python $(PROJECTS)
-	$(PIP) install -q --no-build-isolation -e '.[test]' $(PLUGIN_BENCHABLES)
+	$(PIP) install -q -e '.[test]' $(PLUGIN_BENCHABLES)
 	@touch $@
 
 venv: $(VENV)/.test-installed
