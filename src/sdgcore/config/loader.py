@@ -61,11 +61,42 @@ def read_yaml(path: Path) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ConfigError([("", "the file must hold a mapping of sections (task:, models:, ...)")],
                           source=source)
-    return data
+    return unshared(data, source)
+
+
+MAX_CONFIG_VALUES = 1_000_000
+"""A config whose YAML aliases expand to more values than this is refused (an alias bomb)."""
+
+
+def unshared(data: Any, source: str | None = None) -> Any:
+    """``data`` with every mapping and list copied, so that no two key paths share one.
+
+    YAML aliases (``student: *embedded``) load as one object reachable from several paths;
+    an override or a default filled in on one path must not change the others.
+
+    :raises ConfigError: the aliases expand to more than :data:`MAX_CONFIG_VALUES` values.
+    """
+    count = 0
+
+    def copy(node: Any) -> Any:
+        nonlocal count
+        count += 1
+        if count > MAX_CONFIG_VALUES:
+            raise ConfigError([("", f"the YAML aliases expand to more than "
+                                    f"{MAX_CONFIG_VALUES:,} values")], source=source)
+        if isinstance(node, dict):
+            return {k: copy(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [copy(v) for v in node]
+        return node
+
+    return copy(data)
 
 
 def apply_overrides(data: dict[str, Any], overrides: Iterable[str]) -> list[Problem]:
-    """Apply ``a.b.c=value`` overrides in place; ``value`` is read as YAML (``3`` is a number).
+    """Apply ``a.b.c=value`` overrides to ``data``; ``value`` is read as YAML (``3`` is a
+    number). Each override changes its own key path only: the mappings along the path are
+    copied before they are changed, so a mapping that other paths share stays as it was.
 
     :return: problems with malformed overrides.
     """
@@ -82,10 +113,11 @@ def apply_overrides(data: dict[str, Any], overrides: Iterable[str]) -> list[Prob
             value = raw
         node = data
         for i, part in enumerate(parts[:-1]):
-            nxt = node.setdefault(part, {})
+            nxt = node.get(part, {})
             if not isinstance(nxt, dict):
                 problems.append((".".join(parts[: i + 1]), f"--set {key}: is not a mapping"))
                 break
+            node[part] = nxt = dict(nxt)
             node = nxt
         else:
             node[parts[-1]] = value
