@@ -64,6 +64,20 @@ def sdg_register_tasks(register):
     register(Distill)
 '''
 
+WRONG_ARGUMENT_PLUGIN = '''
+from sdgcore import hookimpl
+from sdgcore.testing.components import ListTask
+
+
+class Stray(ListTask):
+    name = "stray"
+
+
+@hookimpl
+def sdg_register_tasks(registr):
+    registr(Stray)
+'''
+
 
 def install(root: Path, dist: str, module: str, source: str) -> Path:
     project = root / dist
@@ -101,6 +115,8 @@ def sites(tmp_path_factory):
         "broken": install(root, "sdg-broken-test", "sdg_broken_test",
                           "import a_module_that_does_not_exist\n"),
         "clash": install(root, "sdg-clash-test", "sdg_clash_test", CLASH_PLUGIN),
+        "wrong_argument": install(root, "sdg-wrong-argument-test", "sdg_wrong_argument_test",
+                                  WRONG_ARGUMENT_PLUGIN),
     }
 
 
@@ -151,6 +167,22 @@ def test_a_plugin_that_fails_to_import_is_reported_and_the_rest_load(sites, tmp_
     states = {p["name"]: p["state"] for p in data["plugins"]}
     assert states["sdg_broken_test"] == "failed"
     assert states["voting"] == states["local"] == "loaded"
+
+
+def test_a_hook_with_a_wrong_argument_skips_the_plugin_and_every_command_works(sites, tmp_path):
+    expected = ("warning: plugin 'sdg_wrong_argument_test' (sdg-wrong-argument-test) not "
+                "loaded: sdg_register_tasks takes registr, which the hook does not pass "
+                "(it passes: register)")
+    for args in (["--help"], ["plugins", "--help"], ["plugins", "--json"]):
+        result = sdg(args, sites["wrong_argument"], tmp_path)
+        assert result.returncode == 0, result.stderr
+        assert [line for line in result.stderr.splitlines() if "wrong-argument" in line] \
+            == [expected]
+    data = json.loads(result.stdout)
+    states = {p["name"]: p["state"] for p in data["plugins"]}
+    assert states["sdg_wrong_argument_test"] == "failed"
+    assert states["voting"] == states["local"] == "loaded"
+    assert "stray" not in {c["name"] for c in data["components"]}
 
 
 def test_duplicate_names_fail_naming_both_distributions(sites, tmp_path):

@@ -4,6 +4,8 @@ import attrs
 import pytest
 
 from sdgcore import Task, Voter, hookimpl
+from sdgcore.base import KINDS, Backend, Rewriter
+from sdgcore.config.schema import CHOICES
 from sdgcore.errors import NotBuiltError, PluginError
 from sdgcore.hookspecs import hookspec
 from sdgcore.plugins import PluginLoadWarning, create_plugin_manager
@@ -79,6 +81,75 @@ def test_a_plugin_that_raises_is_reported_and_the_rest_load(make_plugin_manager)
     assert [p.name for p in manager.failures] == ["broken"]
     assert manager.registry.get("task", "list") is not None
     assert manager.registry.get("task", "orphan") is None  # half a registration is undone
+
+
+class Orphan(ListTask):
+    name = "orphan"
+
+
+class WrongArgument:
+    __name__ = "wrong_argument"
+
+    @hookimpl
+    def sdg_register_tasks(self, registr):
+        registr(Orphan)
+
+
+class MisspelledHook:
+    __name__ = "misspelled"
+
+    @hookimpl
+    def sdg_register_task(self, register):
+        register(Orphan)
+
+
+@pytest.mark.parametrize("plugin, reason", [
+    (WrongArgument(), "sdg_register_tasks takes registr, which the hook does not pass "
+                      "(it passes: register)"),
+    (MisspelledHook(), "sdg_register_task is not an sdg hook; did you mean sdg_register_tasks?"),
+])
+def test_a_hook_that_fits_no_hookspec_skips_its_plugin_with_a_warning(make_plugin_manager,
+                                                                      plugin, reason):
+    with pytest.warns(PluginLoadWarning) as caught:
+        manager = make_plugin_manager(plugin, components)
+    name = plugin.__name__
+    assert [str(w.message) for w in caught] == [f"plugin {name!r} ({name}) not loaded: {reason}"]
+    assert [(p.name, p.error) for p in manager.failures] == [(name, reason)]
+    assert manager.pm.get_plugin(name) is None
+    assert manager.registry.get("task", "orphan") is None
+    assert manager.registry.get("task", "list") is not None  # the other plugins load
+
+
+@pytest.mark.parametrize("kind, base, field", [
+    ("rewriter", Rewriter, "max_rounds"),
+    ("backend", Backend, "model"),
+    ("task", Task, "type"),
+])
+def test_a_config_field_named_like_a_shared_key_is_refused(make_plugin_manager, kind, base,
+                                                           field):
+    assert set(CHOICES) == set(KINDS)
+    clashing = type("Clashing", (base,), {
+        "name": "clashing",
+        "Config": attrs.make_class("ClashConfig", {field: attrs.field(default=None)}),
+    })
+    fine = type("Fine", (base,), {
+        "name": "fine", "Config": attrs.make_class("FineConfig", {"x": attrs.field(default=1)}),
+    })
+
+    def register_both(self, register):
+        register(clashing)
+        register(fine)
+
+    plugin = type("Plugin", (), {"__name__": "clashy",
+                                 _REGISTER_HOOKS[kind]: hookimpl(register_both)})()
+    with pytest.warns(PluginLoadWarning) as caught:
+        manager = make_plugin_manager(plugin, components)
+    [message] = [str(w.message) for w in caught]
+    assert message.startswith(f"{kind} 'clashing' from clashy is not registered: ClashConfig "
+                              f"has a field {field!r} but every {kind} section has that key")
+    assert manager.registry.get(kind, "clashing") is None
+    assert manager.registry.get(kind, "fine") is not None  # the plugin's other components
+    assert manager.registry.get("task", "list") is not None and not manager.failures
 
 
 def test_blocking_by_env_and_argument(monkeypatch):

@@ -14,6 +14,7 @@ import attrs
 
 from sdgcore.config.values import (
     ComparatorChoice,
+    RetrieverChoice,
     Selected,
     TaskChoice,
     TrainerChoice,
@@ -176,10 +177,28 @@ class RunConfig:
             raise KeyError(f"no model endpoint for role {role!r}") from None
 
 
+CHOICES: dict[str, type[Selected]] = {
+    "task": TaskChoice,
+    "retriever": RetrieverChoice,
+    "voter": VoterChoice,
+    "comparator": ComparatorChoice,
+    "rewriter": RewriteChoice,
+    "trainer": TrainerChoice,
+    "backend": BackendChoice,
+}
+"""The config section class of each component kind."""
+
+
+def shared_keys(kind: str) -> tuple[str, ...]:
+    """The keys every ``kind`` section has whatever its choice (``type``, and for a rewriter
+    ``max_rounds``; ``backend``, ``model``, ``sampling`` and ``limits`` for a backend)."""
+    return CHOICES[kind].shared_keys()
+
+
 DEFAULTS = {
     "voter": {"type": "exact"},
     "rewrite": {"type": "difficulty"},
 }
 """Plugin sections a config may leave out, and what they default to."""
 
-__all__ = ["DEFAULTS", "ROLES", "RunConfig"]
+__all__ = ["CHOICES", "DEFAULTS", "ROLES", "RunConfig", "shared_keys"]

@@ -69,6 +69,13 @@ class Selected:
         """A new instance of the chosen component with its config."""
         return self.component(self.config)
 
+    @classmethod
+    def shared_keys(cls) -> tuple[str, ...]:
+        """The section's keys that belong to no one choice: :attr:`key` and the fields of
+        :attr:`Common`. A component's ``Config`` may not have a field of these names."""
+        common = [f.name for f in attrs.fields(cls.Common)] if cls.Common is not None else []
+        return (cls.key, *common)
+
 
 class TaskChoice(Selected):
     """``task:``: the task that makes samples."""

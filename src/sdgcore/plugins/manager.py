@@ -6,6 +6,7 @@ call, so building two in one process (as tests do) is safe; nothing global is to
 
 from __future__ import annotations
 
+import difflib
 import os
 import warnings
 from collections.abc import Iterable
@@ -18,7 +19,7 @@ import pluggy
 from sdgcore import hookspecs
 from sdgcore.base import KINDS
 from sdgcore.errors import PluginError
-from sdgcore.plugins.registry import Registry
+from sdgcore.plugins.registry import PluginLoadWarning, Registry
 
 if TYPE_CHECKING:
     import click
@@ -39,10 +40,6 @@ _REGISTER_HOOKS = {
     "backend": "sdg_register_backends",
 }
 assert set(_REGISTER_HOOKS) == set(KINDS)
-
-
-class PluginLoadWarning(UserWarning):
-    """A plugin failed to load; the others still did."""
 
 
 @attrs.frozen
@@ -146,8 +143,7 @@ def create_plugin_manager(
         infos += _load_entry_points(pm, block)
     for i, plugin in enumerate(plugins):
         name = getattr(plugin, "__name__", None) or f"{type(plugin).__name__}-{i}"
-        pm.register(plugin, name=name)
-        infos.append(PluginInfo(name, name, None, "loaded"))
+        infos.append(_register(pm, plugin, PluginInfo(name, name, None, "loaded")))
     manager = SdgPluginManager(pm, infos)
     manager.collect()
     return manager
@@ -177,9 +173,49 @@ def _load_entry_points(pm: pluggy.PluginManager, block: set[str]) -> list[Plugin
             infos.append(PluginInfo(ep.name, dist, version, "failed", reason))
             warnings.warn(f"plugin {ep.name!r} ({dist}) {reason}", PluginLoadWarning, stacklevel=3)
             continue
-        pm.register(plugin, name=ep.name)
-        infos.append(PluginInfo(ep.name, dist, version, "loaded"))
+        infos.append(_register(pm, plugin, PluginInfo(ep.name, dist, version, "loaded")))
     return infos
+
+
+def _register(pm: pluggy.PluginManager, plugin: Any, info: PluginInfo) -> PluginInfo:
+    """Register ``plugin`` as ``info.name``; a plugin with a hook that no spec knows or that
+    takes an argument its spec does not pass is left out with a warning, as ``"failed"``."""
+    reason = _hook_problem(pm, plugin)
+    if reason is None:
+        try:
+            pm.register(plugin, name=info.name)
+            return info
+        except pluggy.PluginValidationError as exc:  # a case _hook_problem does not name
+            reason = " ".join(str(exc).split())
+            if pm.get_plugin(info.name) is not None:
+                pm.unregister(name=info.name)
+    warnings.warn(f"plugin {info.name!r} ({info.distribution}) not loaded: {reason}",
+                  PluginLoadWarning, stacklevel=3)
+    return attrs.evolve(info, state="failed", error=reason)
+
+
+def _hook_problem(pm: pluggy.PluginManager, plugin: Any) -> str | None:
+    """Why ``plugin``'s hook implementations do not fit the hookspecs, in one line, or None."""
+    for attr in dir(plugin):
+        opts = pm.parse_hookimpl_opts(plugin, attr)
+        if opts is None:
+            continue
+        hook_name = opts.get("specname") or attr
+        caller = getattr(pm.hook, hook_name, None)
+        spec = caller.spec if caller is not None else None
+        if spec is None:
+            if opts.get("optionalhook"):
+                continue
+            known = [n for n in dir(hookspecs) if n.startswith("sdg_")]
+            guess = difflib.get_close_matches(hook_name, known, n=1)
+            return f"{hook_name} is not an sdg hook" + (
+                f"; did you mean {guess[0]}?" if guess else "")
+        impl = pluggy.HookImpl(plugin, "", getattr(plugin, attr), opts)
+        extra = [a for a in impl.argnames if a not in spec.argnames]
+        if extra:
+            return (f"{hook_name} takes {', '.join(extra)}, which the hook does not pass "
+                    f"(it passes: {', '.join(spec.argnames)})")
+    return None
 
 
 def _normalise(dist: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import warnings
 from collections.abc import Callable
 
 import attrs
@@ -11,6 +12,15 @@ from sdgcore.base import KINDS, Component
 from sdgcore.errors import PluginError
 
 NAME = re.compile(r"[a-z][a-z0-9_]*")
+
+
+class PluginLoadWarning(UserWarning):
+    """A plugin, or one component of it, was not loaded; the others still were."""
+
+
+class RefusedComponent(PluginError):
+    """A component that is skipped with a warning, not an error: its plugin's other
+    components, and the other plugins, still load."""
 
 
 @attrs.frozen
@@ -45,7 +55,10 @@ class Registry:
         """The ``register`` callable handed to one plugin's registration hook for ``kind``."""
 
         def register(cls: type) -> None:
-            self.add(kind, cls, origin=origin, version=version)
+            try:
+                self.add(kind, cls, origin=origin, version=version)
+            except RefusedComponent as refused:
+                warnings.warn(refused.message, PluginLoadWarning, stacklevel=2)
 
         return register
 
@@ -54,6 +67,9 @@ class Registry:
 
         :raises PluginError: ``cls`` is not a subclass of the kind's base class, has no valid
             ``name`` or no attrs ``Config``, or its name is taken.
+        :raises RefusedComponent: a ``Config`` field has the name of a key every section of
+            ``kind`` has (``rewrite.max_rounds``, ``models.<role>.model``...): one YAML key
+            would fill both.
         """
         base = KINDS[kind]
         where = f"{getattr(cls, '__qualname__', cls)!s} from {origin}"
@@ -64,6 +80,7 @@ class Registry:
             raise PluginError(f"{where} needs a `name` matching {NAME.pattern}, has {name!r}")
         if not attrs.has(cls.Config):
             raise PluginError(f"{where}: `Config` must be an attrs class")
+        _check_shared_keys(kind, cls, origin)
         taken = self._entries[kind].get(name)
         if taken is not None and taken.cls is not cls:
             raise PluginError(
@@ -89,3 +106,18 @@ class Registry:
     def entries(self) -> list[Entry]:
         """Every entry, by kind (in :data:`~sdgcore.base.KINDS` order), then name."""
         return [self._entries[k][n] for k in KINDS for n in sorted(self._entries[k])]
+
+
+def _check_shared_keys(kind: str, cls: type, origin: str) -> None:
+    # imported here: sdgcore.config imports this module
+    from sdgcore.config.schema import shared_keys
+
+    shared = shared_keys(kind)
+    clash = [f.name for f in attrs.fields(cls.Config) if f.name in shared]
+    if clash:
+        fields = ", ".join(repr(k) for k in clash)
+        raise RefusedComponent(
+            f"{kind} {cls.name!r} from {origin} is not registered: {cls.Config.__qualname__} "
+            f"has a field {fields} but every {kind} section has that key already "
+            f"({', '.join(shared)}), so one YAML key would fill both; rename the field"
+        )
