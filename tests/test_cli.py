@@ -175,6 +175,29 @@ def test_run_keeps_its_directory_and_refuses_another_config(sdg_cli, make_plugin
     assert Sample.from_json((run_dir / "too_easy.jsonl").read_text()).question == "other"
 
 
+def test_run_and_validate_say_plainly_that_the_trainer_is_not_run(sdg_cli, make_plugin_manager,
+                                                                  tmp_path, fake_openai):
+    fake_openai.script = Script.respond(always_right)
+    manager = make_plugin_manager(components, entry_points=True)
+    run_dir = tmp_path / "run"
+    config = model_config(tmp_path, fake_openai, run_dir, {"type": "list", "questions": ["q1"]})
+    data = yaml.safe_load(config.read_text())
+    config.write_text(yaml.safe_dump({**data, "train": {"type": "verl", "mode": "grpo"}}))
+    notice = ("warning: train: the trainer 'verl' is not run by `sdg run` yet; the exported "
+              f"data will be in {run_dir}/ (learnable.jsonl, too_easy.jsonl, too_hard.jsonl); "
+              "hand it to the trainer yourself")
+
+    result = sdg_cli(["run", str(config)], manager=manager)
+    assert result.exit_code == 0, result.output
+    assert [line for line in result.stderr.splitlines() if "train" in line] == [notice]
+    assert result.output.index(notice) < result.output.index("stopped because")  # before work
+    assert (run_dir / "too_easy.jsonl").read_text()
+
+    validated = sdg_cli(["validate", str(config)], manager=manager)
+    assert validated.exit_code == 0, validated.output
+    assert [line for line in validated.stderr.splitlines() if "train" in line] == [notice]
+
+
 def test_run_never_writes_into_a_foreign_directory(sdg_cli, make_plugin_manager, tmp_path,
                                                    fake_openai):
     foreign = tmp_path / "mine"

@@ -7,6 +7,7 @@ import contextlib
 import json
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 import yaml
@@ -16,6 +17,9 @@ from sdgcore.cli.app import cli, manager_from
 from sdgcore.cli.output import models_table, stdout, warn
 from sdgcore.config import dump_config, fingerprint, load_config
 from sdgcore.errors import Interrupted, SdgError
+
+if TYPE_CHECKING:
+    from sdgcore.config.schema import RunConfig
 
 config_arg = click.argument("config", type=click.Path(path_type=Path, dir_okay=False))
 set_opt = click.option(
@@ -43,6 +47,8 @@ def run(ctx: click.Context, config: Path, overrides: tuple[str, ...], fresh: boo
     manager = manager_from(ctx)
     cfg = load_config(config, manager.registry, overrides=overrides)
     pipeline.check_built(cfg)
+    if cfg.train is not None:
+        warn(train_not_run(cfg))
     resolved = dump_config(cfg, manager.registry)
     versions = {p.distribution: p.version for p in manager.plugins if p.state == "loaded"}
     rundir = RunDir.open(cfg.run.dir, resolved=resolved, fingerprint=fingerprint(resolved),
@@ -59,6 +65,13 @@ def run(ctx: click.Context, config: Path, overrides: tuple[str, ...], fresh: boo
             raise Interrupted("interrupted", hint=f"run `sdg run {config}` again to resume; "
                                                "nothing paid for is lost") from None
     print_summary(out, result)
+
+
+def train_not_run(cfg: RunConfig) -> str:
+    """The warning for a config with a ``train:`` section: no trainer is run yet."""
+    return (f"train: the trainer {cfg.train.name!r} is not run by `sdg run` yet; the exported "
+            f"data will be in {cfg.run.dir}/ (learnable.jsonl, too_easy.jsonl, too_hard.jsonl); "
+            "hand it to the trainer yourself")
 
 
 def print_summary(out, result) -> None:
@@ -98,11 +111,15 @@ def validate(ctx: click.Context, config: Path, overrides: tuple[str, ...], show:
         table.add_column(col)
     for path, sel in cfg.selections():
         status = "ready" if sel.component.status == "ready" else "not built yet"
+        if path == "train":
+            status = "not run by `sdg run` yet"
         table.add_row(path, sel.name, sel.origin, status)
     out.print(table)
     for path, sel in cfg.selections():
-        if sel.component.status != "ready":
+        if path != "train" and sel.component.status != "ready":
             warn(f"{path}: {sel.kind} {sel.name!r} is not built yet; `sdg run` cannot use it")
+    if cfg.train is not None:
+        warn(train_not_run(cfg))
     if show:
         out.print(yaml.safe_dump(dump_config(cfg, manager.registry), sort_keys=False), end="")
 
