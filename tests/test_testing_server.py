@@ -86,6 +86,22 @@ def test_n_choices_cycle_and_logprobs():
     assert data["usage"]["completion_tokens"] == 5
 
 
+def test_ignore_n_answers_one_choice_as_ollama_does():
+    seen = []
+
+    def answer(req):
+        seen.append(req.n)
+        return [f"seed {req.body.get('seed')}", "never"]
+
+    with FakeOpenAIServer(Script.respond(answer), ignore_n=True) as server:
+        data = json.loads(call(server, body(n=3, seed=4))[2])
+        server.script = Fault.truncated("cut")
+        cut = json.loads(call(server, body(n=2))[2])
+    assert [c["message"]["content"] for c in data["choices"]] == ["seed 4"] and seen == [1]
+    assert [c["finish_reason"] for c in cut["choices"]] == ["length"]
+    assert [r.body["n"] for r in server.requests] == [3, 2]  # logged as sent
+
+
 def test_sequence_then_exhausted():
     with FakeOpenAIServer(["one", Reply("two", completion_tokens=7)]) as server:
         first = call(server, body())[2]

@@ -251,7 +251,8 @@ def test_every_request_field_but_n_is_in_the_cache_key():
 
     from sdgcore.models.cache import _KEYED
 
-    assert set(_KEYED) == {f.name for f in attrs.fields(ChatRequest)} - {"n"}
+    # seeds are the endpoint's per-choice seeds for one backend call, derived from seed
+    assert set(_KEYED) == {f.name for f in attrs.fields(ChatRequest)} - {"n", "seeds"}
 
 
 def test_a_serial_backend_queues_requests_outside_their_timeout():

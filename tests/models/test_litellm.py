@@ -69,6 +69,13 @@ def test_reply_choices_usage_and_request_body():
     assert seen.headers["Authorization"] == f"Bearer {KEY}"
 
 
+def test_the_first_choice_seed_is_sent_and_the_per_choice_seeds_are_not():
+    with FakeOpenAIServer() as server:
+        complete(server, ask(n=2, seed=7, seeds=(7, 12345)))
+    [seen] = server.requests
+    assert seen.body["seed"] == 7 and seen.body["n"] == 2 and "seeds" not in seen.body
+
+
 def test_identity_and_flags():
     be = LiteLLMBackend(RemoteConfig(api_base="http://h/v1", api_key=Secret(KEY)),
                         EndpointCommon(model="openai/m"))

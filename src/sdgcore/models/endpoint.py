@@ -6,6 +6,11 @@ reason. On the way it applies, in order: the request cache (and one in-flight ca
 RPM/TPM budgets, adaptive concurrency, a per-request timeout, retries with exponential backoff
 and jitter that honour Retry-After, bounded retries of truncated replies, and bounded re-asks of
 unparseable structured output. Every call is counted in :class:`~sdgcore.models.accounting.Stats`.
+
+Each choice index of a seeded request has its own seed (:func:`~sdgcore.models.types.choice_seed`),
+so a server that ignores ``n`` and is asked again for the missing choices, or llama.cpp drawing
+them one by one, gives ``n`` different attempts; a transient failure resends the same seeds, and
+only a re-ask after a truncated or empty reply draws new ones.
 """
 
 from __future__ import annotations
@@ -22,7 +27,15 @@ from sdgcore.models.cache import RequestCache, cache_key
 from sdgcore.models.config import Limits, Sampling
 from sdgcore.models.limits import AdaptiveLimiter, MinuteBudget
 from sdgcore.models.structured import parse_structured, reask, schema_instruction
-from sdgcore.models.types import BackendError, BackendReply, ChatRequest, Choice, Completion, Usage
+from sdgcore.models.types import (
+    BackendError,
+    BackendReply,
+    ChatRequest,
+    Choice,
+    Completion,
+    Usage,
+    choice_seed,
+)
 
 
 class Endpoint:
@@ -86,16 +99,17 @@ class Endpoint:
             prompt = _with_instruction(prompt, schema_instruction(schema))
         messages = prompt
         usage, calls, retries, reasks = Usage(), 0, 0, 0
+        redraws = 0  # re-asks after a truncated or empty reply: each one draws new seeds
         error: str | None = None
-        seed = request.seed
+        error_kind: str | None = None
         while len(choices) < request.n:
             calls += 1
             try:
-                reply = await self._call(attrs.evolve(request, messages=messages, seed=seed,
-                                                      n=request.n - len(choices)))
+                reply = await self._call(_for_call(request, messages, len(choices), redraws))
             except BackendError as exc:
                 if not exc.retryable or retries >= self.limits.retries:
                     error = f"{exc} (after {calls} attempt{'s' if calls > 1 else ''})"
+                    error_kind = exc.kind
                     break
                 retries += 1
                 self.stats.retries += 1
@@ -117,15 +131,15 @@ class Endpoint:
                 messages = reask(prompt, bad_text, problem, schema)
             elif retries < self.limits.retries:
                 retries += 1
-                # the same seed would give the same unusable reply from a deterministic backend
-                seed = None if request.seed is None else request.seed + retries
+                # the same seeds would give the same unusable reply from a deterministic backend
+                redraws += 1
             else:
-                error = f"{problem} (after {calls} attempts)"
+                error, error_kind = f"{problem} (after {calls} attempts)", kind
                 break
             self.stats.retries += 1
         if error is not None:
             self.stats.failures += 1
-        return Completion(tuple(choices), usage, error, calls)
+        return Completion(tuple(choices), usage, error, calls, error_kind)
 
     def _cached(self, key: str, n: int, schema: Any) -> list[Choice]:
         if self.cache is None:
@@ -202,6 +216,17 @@ class Endpoint:
     async def aclose(self) -> None:
         """Release the backend."""
         await self.backend.aclose()
+
+
+def _for_call(request: ChatRequest, messages: tuple[dict[str, Any], ...], start: int,
+              redraws: int) -> ChatRequest:
+    """The backend call for choices ``start`` to ``n - 1`` of ``request``, each with its own
+    seed (``seed`` is the first of them, what an HTTP backend sends with ``n``)."""
+    n = request.n - start
+    if request.seed is None:
+        return attrs.evolve(request, messages=messages, n=n, seeds=None)
+    seeds = tuple(choice_seed(request.seed, i, redraws) for i in range(start, request.n))
+    return attrs.evolve(request, messages=messages, n=n, seed=seeds[0], seeds=seeds)
 
 
 def _attribute(reply: BackendReply) -> tuple[Choice, ...]:

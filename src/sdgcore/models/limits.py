@@ -73,7 +73,9 @@ class MinuteBudget:
     seconds' worth, so a burst cannot spend a whole minute's budget at once.
 
     Requests take 1 unit (RPM) or their estimated tokens (TPM); :meth:`settle` corrects an
-    estimate once the real count is known.
+    estimate once the real count is known. Every amount is charged in full: one larger than
+    the bucket waits for a full bucket and takes it all and more, and the level stays negative
+    until the rate has paid the debt, which the requests after it wait out.
     """
 
     BURST_SECONDS = 10.0
@@ -91,15 +93,16 @@ class MinuteBudget:
         self._stamp = now
 
     async def take(self, amount: float) -> None:
-        """Wait until ``amount`` (capped at the capacity) is available, then take it."""
-        amount = min(amount, self.capacity)
+        """Wait until ``amount`` is available (a full bucket, for more than it holds), then
+        take all of it."""
+        need = min(amount, self.capacity)
         async with self._lock:  # first come, first served
             while True:
                 self._refill()
-                if self.level >= amount:
+                if self.level >= need:
                     self.level -= amount
                     return
-                await asyncio.sleep((amount - self.level) / self.rate)
+                await asyncio.sleep((need - self.level) / self.rate)
 
     def settle(self, delta: float) -> None:
         """Take ``delta`` more (or give back, if negative) after the fact."""

@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 import attrs
 
-from sdgcore.records import Tokens
+from sdgcore.records import Tokens, derive_seed
 
 Message = Mapping[str, Any]
 """An OpenAI-style chat message: ``{"role": "user", "content": "..."}``."""
@@ -37,6 +37,11 @@ class ChatRequest:
     :param json_schema: ask for JSON matching this schema; choices carry the parsed ``data``.
     :param stop: stop sequences.
     :param logprobs: ask for token log-probabilities (where the backend gives them).
+    :param seeds: set by the endpoint for the backend, not by a stage: choice ``i`` of this
+        call uses ``seeds[i]`` (and ``seed`` is ``seeds[0]``), each from :func:`choice_seed`;
+        None when the request has no seed. Not part of the cache key, never sent over HTTP
+        (a server that honours ``n`` draws its choices from ``seed``). See
+        :meth:`choice_seeds`.
     """
 
     messages: tuple[dict[str, Any], ...] = attrs.field(converter=_messages)
@@ -48,7 +53,22 @@ class ChatRequest:
     json_schema: Mapping[str, Any] | None = None
     stop: tuple[str, ...] | None = None
     logprobs: bool = False
+    seeds: tuple[int, ...] | None = attrs.field(
+        default=None, converter=attrs.converters.optional(tuple))
 
+    @seeds.validator
+    def _one_seed_per_choice(self, _attribute: Any, value: tuple[int, ...] | None) -> None:
+        if value is not None and len(value) != self.n:
+            raise ValueError(f"seeds has {len(value)} seeds for n={self.n} choices")
+
+    def choice_seeds(self) -> tuple[int | None, ...]:
+        """The seed of each of the ``n`` choices of this call: ``seeds`` where the endpoint
+        set them, else derived from ``seed`` (all None without a seed)."""
+        if self.seeds is not None:
+            return self.seeds
+        if self.seed is None:
+            return (None,) * self.n
+        return tuple(choice_seed(self.seed, i) for i in range(self.n))
 
     def openai_fields(self) -> dict[str, Any]:
         """``n``, the sampling parameters that are set, ``stop`` and ``logprobs``, as the
@@ -70,6 +90,16 @@ class ChatRequest:
             return None
         return {"type": "json_schema",
                 "json_schema": {"name": "output", "schema": dict(self.json_schema)}}
+
+
+def choice_seed(seed: int, index: int, reask: int = 0) -> int:
+    """The seed of choice ``index`` of a request seeded with ``seed``, on its ``reask``-th
+    re-ask after a truncated or empty reply: ``seed`` itself for choice 0 on the first try,
+    otherwise a hash of all three, so that no two choices or tries of one request share a seed
+    and none collides with a neighbouring request's (as ``seed + index`` would)."""
+    if index == 0 and reask == 0:
+        return seed
+    return derive_seed(seed, "choice", index, reask)
 
 
 @attrs.frozen
@@ -114,12 +144,23 @@ class Completion:
     :param usage: tokens paid for this request now (cached choices cost nothing): accounting.
     :param error: why fewer than ``n`` choices came back, or None.
     :param attempts: backend calls made for it (0 when everything was cached).
+    :param error_kind: what kind of failure ``error`` is: a :class:`BackendError` kind
+        (``rate_limit``, ``server``, ``timeout``, ``connection``, ``malformed``, ``client``),
+        or ``truncated``, ``unparseable`` or ``empty`` for replies that came back unusable.
     """
 
     choices: tuple[Choice, ...] = ()
     usage: Usage = Usage()
     error: str | None = None
     attempts: int = 0
+    error_kind: str | None = None
+
+    @property
+    def transient(self) -> bool:
+        """It failed for a reason that may pass (rate limit, server error, timeout, connection,
+        malformed body) after every retry: asking again later may succeed. A failure of the
+        content (truncated, unparseable, empty) or of the request itself (``client``) is not."""
+        return self.error is not None and self.error_kind in TRANSIENT_KINDS
 
     @property
     def ok(self) -> bool:
@@ -151,6 +192,9 @@ class BackendReply:
 
 
 ErrorKind = Literal["rate_limit", "server", "timeout", "connection", "malformed", "client"]
+TRANSIENT_KINDS = frozenset({"rate_limit", "server", "timeout", "connection", "malformed"})
+"""The :class:`BackendError` kinds that are retried, and that leave a request failed only for
+now once the retries are spent (:attr:`Completion.transient`)."""
 
 
 class BackendError(Exception):
@@ -173,7 +217,8 @@ class BackendError(Exception):
 
     @property
     def retryable(self) -> bool:
-        return self.kind != "client"
+        """Retried by the endpoint: every kind but ``client``."""
+        return self.kind in TRANSIENT_KINDS
 
     def __str__(self) -> str:
         status = f"HTTP {self.status}: " if self.status else ""

@@ -73,13 +73,16 @@ class FakeOpenAIServer:
     :param models: the ids ``GET /v1/models`` lists.
     :param host: the address to bind; keep the loopback default.
     :param port: the port to bind; 0 picks a free one.
+    :param ignore_n: answer one choice per request whatever ``n`` asks, as Ollama's OpenAI API
+        does; the script sees ``n`` as 1 and the log keeps the body as sent.
     """
 
     def __init__(self, script: Script | Answer | Sequence[Answer] | None = None, *,
                  latency: float = 0.0, models: Sequence[str] = ("fake-model",),
-                 host: str = "127.0.0.1", port: int = 0) -> None:
+                 host: str = "127.0.0.1", port: int = 0, ignore_n: bool = False) -> None:
         self.script = script
         self.latency = latency
+        self.ignore_n = ignore_n
         self.models = list(models)
         self.host, self._port = host, port
         self._log: list[LoggedRequest] = []
@@ -240,7 +243,7 @@ class FakeOpenAIServer:
         problem = _invalid(body)
         if problem:
             return await self._send(request, entry, _error(400, problem, "invalid_request_error"))
-        chat = ChatRequest(index, body)
+        chat = ChatRequest(index, {**body, "n": 1} if self.ignore_n else body)
         try:
             answer = resolve(self.script.answer(chat), chat)
         except Exception as exc:

@@ -136,10 +136,9 @@ class LlamaCppBackend(Backend):
                                          "schema": dict(request.json_schema)}
         choices, usage = [], Usage()
         with self._busy:
-            for i in range(request.n):
+            for seed in request.choice_seeds():  # choice i: the endpoint's seeds[i]
                 if cancelled.is_set():  # the caller gave up (timeout): stop early
                     break
-                seed = None if request.seed is None else request.seed + i
                 out = self._llama.create_chat_completion(**kwargs, seed=seed)
                 first = out["choices"][0]
                 choices.append(Choice(text=first["message"].get("content") or "",
