@@ -12,8 +12,10 @@ import json
 import subprocess
 from pathlib import Path
 
+import attrs
 import pytest
 
+from sdgcore.hookspecs import hookimpl
 from sdgcore.records import Sample
 from sdgcore.testing import components, drills, scripted
 from sdgcore.testing.server import FakeOpenAIServer, Script
@@ -70,6 +72,73 @@ def test_every_sample_lands_where_its_pass_rate_says(sdg_cli, make_plugin_manage
     assert summary["histogram"]["(.25, .5]"] == 2 and summary["histogram"]["0"] == 2
     assert summary["stopped"] == "the task has no more new samples"
     assert "learnable" in result.stdout and "pass rate" in result.stdout
+
+
+@attrs.frozen
+class StatedConfig(components.ListTaskConfig):
+    """``task:`` for ``type: stated``: the ``list`` task, each sample with ``answer_format``
+    and, where ``gold`` names its question, a known answer."""
+
+    answer_format: str | None = None
+    gold: dict[str, str] = attrs.field(factory=dict)
+
+
+class StatedTask(components.ListTask):
+    """The ``list`` task stating an answer format and known answers."""
+
+    name = "stated"
+    Config = StatedConfig
+    config: StatedConfig
+
+    async def generate(self, ctx):
+        async for sample in super().generate(ctx):
+            yield attrs.evolve(sample, answer_format=self.config.answer_format,
+                               gold=self.config.gold.get(sample.question))
+
+
+class Stated:
+    @hookimpl
+    def sdg_register_tasks(self, register):
+        register(StatedTask)
+
+
+def test_a_rewrite_starts_clean_of_its_parents_scoring(sdg_cli, make_plugin_manager,
+                                                      tmp_path):
+    """Issue 11, item 5: the parent passes the gate, its harder rewrite fails it and is solved
+    in full; the child has its own attempts and pass rate and no gate record, keeps the
+    answer format and has no gold answer (a new question)."""
+    from sdg_rewriters import plugin as rewriters
+    from sdg_voting import plugin as voting
+
+    fmt = "End your reply with <answer>N</answer>."
+    questions = ["Q2 [easy]", "Q3 [hard]"]
+    with FakeOpenAIServer(Script.respond(scripted.answer)) as server:
+        run_dir = tmp_path / "run"
+        path = config(tmp_path, server, run_dir, questions, solve={"n": 4, "gate": True},
+                      task={"type": "stated", "questions": questions, "answer_format": fmt,
+                            "gold": {"Q2 [easy]": "7"}})
+        result = sdg_cli(["run", str(path)],
+                         manager=make_plugin_manager(components, voting, rewriters, Stated()))
+        assert result.exit_code == 0, result.output
+        prompts = [r.body["messages"][-1]["content"] for r in server.requests
+                   if not r.body.get("response_format")]
+
+    exported = {name: {s["question"]: s for s in rows}
+                for name, rows in drills.outputs(run_dir).items()}
+    parent = exported["too_easy"]["Q2 [easy]"]
+    assert parent["scoring"] == {"gate": "passed"} and len(parent["attempts"]) == 1
+    assert parent["gold"] == "7" and parent["answer_format"] == fmt
+    [child] = [s for s in exported["learnable"].values() if s["parent_id"] == parent["id"]]
+    assert len(child["attempts"]) == 4 and child["pass_rate"] == 0.5
+    assert "gate" not in child["scoring"] and "gate" not in child["meta"]
+    assert child["gold"] is None and child["answer_format"] == fmt
+    assert set(child["meta"]) == {"rewrite_change"}
+    # the hard one failed the gate: no record either, and its full n attempts
+    hard = exported["too_hard"]["Q3 [hard]"]
+    assert hard["scoring"] == {} and len(hard["attempts"]) == 4 and hard["gold"] is None
+    # every model answering a sample, the child included, is told the answer format
+    assert prompts and all(p.endswith(fmt) for p in prompts)
+    assert any(child["question"] in p for p in prompts)
 
 
 def test_targets_and_budgets_stop_generation(sdg_cli, make_plugin_manager, tmp_path):
@@ -144,3 +213,4 @@ def test_parquet_and_hf_exports_match_the_jsonl(sdg_cli, make_plugin_manager, tm
     learnable = hf.load_from_disk(str(run_dir / "hf" / "learnable"))
     assert {row["question"]: row["pass_rate"] for row in learnable}["Q1 [learnable]"] == 0.5
     assert json.loads(learnable[0]["meta"]) == read(run_dir, "learnable")[0].meta
+    assert json.loads(learnable[0]["scoring"]) == read(run_dir, "learnable")[0].scoring

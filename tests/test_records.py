@@ -13,13 +13,16 @@ def full_sample() -> Sample:
         question="What is 2 + 3?",
         reference="2 + 3 = <answer>5</answer>",
         answer="5",
+        gold="5",
         context="Two plus three is five.",
+        answer_format="End with <answer>N</answer>.",
         source=Source(kind="document", ref="docs/a.pdf",
                       locator={"chunks": ["c1", "c2"], "pages": [1, 2]}),
         votes=(Vote("... <answer>5</answer>", "5", "tag", 1.0), Vote("six", None, None, 0.5)),
         agreement=0.5,
         attempts=(Attempt("5", "5", True), Attempt("4", "4", False, "4 != 5")),
         pass_rate=0.5,
+        scoring={"gate": "failed", "clusters": [[0], [1]], "solve_error": None},
         parent_id="abc",
         direction="harder",
         round=1,
@@ -81,8 +84,28 @@ def test_tokens_add():
 def test_prompt_is_context_question_then_answer_format():
     bare = Sample(task="t", question="How many?")
     assert bare.prompt() == "How many?"
-    formatted = attrs.evolve(bare, meta={"answer_format": "End with <answer>N</answer>."})
+    formatted = attrs.evolve(bare, answer_format="End with <answer>N</answer>.")
     assert formatted.prompt() == "How many?\n\nEnd with <answer>N</answer>."
     grounded = attrs.evolve(formatted, context="There are three.")
     assert grounded.prompt() == ("Context:\nThere are three.\n\nQuestion: How many?\n\n"
                                  "End with <answer>N</answer>.")
+
+
+def test_a_rewrite_keeps_the_material_and_starts_its_scoring_afresh():
+    parent = full_sample()
+    child = parent.rewrite("What is 2 + 3 + 4?", "harder", reference="2 + 3 + 4 = 9",
+                           meta={"rewrite_change": "one more term"}, tokens=Tokens(5, 2))
+    # carried: the task, the material and how it is answered; set: lineage and what was given
+    assert child == Sample(
+        task=parent.task, question="What is 2 + 3 + 4?", reference="2 + 3 + 4 = 9",
+        context=parent.context, answer_format=parent.answer_format, source=parent.source,
+        parent_id=parent.id, direction="harder", round=parent.round + 1,
+        meta={"rewrite_change": "one more term"}, tokens=Tokens(5, 2))
+    # so not: gold, scoring, votes, agreement, attempts, pass rate, label, category, drop
+    assert child.gold is None and child.scoring == {} and child.votes == ()
+    assert child.attempts == () and child.pass_rate is None and child.answer is None
+    assert child.category is None and child.dropped is None
+    assert child.id != parent.id and child.id == attrs.evolve(child, scoring={"x": 1}).id
+    bare = parent.rewrite("Easier?", "easier")
+    assert bare.meta == {} and bare.tokens == Tokens() and bare.reference is None
+

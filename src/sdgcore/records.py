@@ -6,6 +6,11 @@ field without loss. A sample's :attr:`~Sample.id` is derived from the content th
 this sample (task, question, source, parent and direction), so regenerating the same sample
 gives the same id, a stage adding votes or attempts does not change it, and a record evolved
 into another question or source gets that content's id.
+
+A sample keeps apart what its task states about it (``answer_format``, ``gold``, ``meta``) and
+what the stages recorded while scoring this version of it (``votes``, ``attempts``,
+``scoring``, ...). :meth:`Sample.rewrite` makes a new version: the task's statements about the
+material carry over, the scoring does not.
 """
 
 from __future__ import annotations
@@ -91,32 +96,48 @@ class Sample:
     :param question: the prompt a trained model will see.
     :param reference: the reference response (the generator's, then the vote winner's).
     :param answer: the final answer the student is compared against (the label).
+    :param gold: an answer the task knows for this question (a cloze blank, the answer the
+        task drafted with its source in view), kept beside the voted ``answer``; a rewrite,
+        being a new question, starts without one.
     :param context: retrieved context the sample is grounded in, if any; it is part of the
         sample's :meth:`prompt` (open book).
+    :param answer_format: the answer format the task asks for (how a final answer is
+        written): every model answering the sample is told it (:meth:`prompt`), and a
+        rewrite keeps it.
     :param source: where the material came from.
     :param votes: the teacher answers cast while labelling.
     :param agreement: the share of votes for the winner: the label's confidence.
     :param attempts: the student's attempts.
     :param pass_rate: correct attempts / attempts.
+    :param scoring: what the label and solve stages recorded while scoring this version, by
+        key: the voter's details (``weighted_agreement``, ``voter_fallback``, ``judge_reason``,
+        ``clusters``, ``cluster_sizes``), ``gate`` (``"passed"``: one greedy attempt was right,
+        the other attempts were not made), ``solve_error`` (why fewer attempts came back).
+        JSON-safe; a new version starts with none.
     :param parent_id: the id of the sample this one was rewritten from.
     :param direction: ``"harder"`` or ``"easier"``, for a rewrite.
     :param round: the rewrite round (0 for a generated sample).
     :param category: ``"learnable"``, ``"too_easy"`` or ``"too_hard"`` once categorised.
     :param dropped: why the sample was dropped, if it was; a dropped sample keeps its history.
     :param tokens: tokens spent on it.
-    :param meta: JSON-safe extra fields a plugin keeps on the sample.
+    :param meta: JSON-safe extra facts the task states about the sample's material (the
+        evidence it cited, whether it was found, ...); not carried into a rewrite unless the
+        rewriter gives them again.
     """
 
     task: str
     question: str
     reference: str | None = None
     answer: str | None = None
+    gold: str | None = None
     context: str | None = None
+    answer_format: str | None = None
     source: Source = attrs.field(factory=lambda: Source(kind="unknown"))
     votes: tuple[Vote, ...] = ()
     agreement: float | None = None
     attempts: tuple[Attempt, ...] = ()
     pass_rate: float | None = None
+    scoring: dict[str, Any] = attrs.field(factory=dict)
     parent_id: str | None = None
     direction: Direction | None = None
     round: int = 0
@@ -133,12 +154,30 @@ class Sample:
     def prompt(self) -> str:
         """What a model answering this sample is asked (the voters, the student, and the
         trained model): the ``context`` it is grounded in, if any, then the question, then the
-        answer format the task asked for (``meta["answer_format"]``), if any."""
-        fmt = self.meta.get("answer_format")
+        answer format the task asked for (:attr:`answer_format`), if any."""
+        fmt = self.answer_format
         text = f"{self.question}\n\n{fmt}" if fmt else self.question
         if self.context:
             return f"Context:\n{self.context}\n\nQuestion: {text}"
         return text
+
+    def rewrite(self, question: str, direction: Direction, *, reference: str | None = None,
+                meta: dict[str, Any] | None = None, tokens: Tokens = Tokens()) -> Sample:
+        """A new version of this sample asking ``question``, made ``direction`` (harder or
+        easier): the child a rewriter returns.
+
+        Carried over: ``task``, ``context``, ``source`` and ``answer_format`` (the task's
+        statements about the material and how it is answered). Set: ``parent_id`` (this
+        sample's id), ``direction``, ``round`` (this one's + 1), and ``reference``, ``meta`` and
+        ``tokens`` as given (the rewrite request's tokens). Not carried over: ``gold`` (a new
+        question has no known answer), ``scoring``, ``votes``, ``agreement``, ``attempts``,
+        ``pass_rate``, ``answer``, ``category``, ``dropped``, and ``meta`` unless given: the
+        new version is labelled and solved from scratch.
+        """
+        return Sample(task=self.task, question=question, reference=reference,
+                      context=self.context, answer_format=self.answer_format,
+                      source=self.source, parent_id=self.id, direction=direction,
+                      round=self.round + 1, tokens=tokens, meta=dict(meta or {}))
 
     def to_dict(self) -> dict[str, Any]:
         """Every field as JSON-safe builtins, ``id`` first."""

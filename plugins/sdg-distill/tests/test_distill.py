@@ -122,7 +122,7 @@ def test_samples_carry_source_meta_tokens_and_the_prompt_has_the_seeds(make_plug
         assert sample.task == "distill" and sample.question == \
             f"A {['apples', 'trains'][i % 2]} problem number {seed}?"
         assert sample.source.kind == "teacher" and sample.source.ref == "fake-model"
-        assert sample.meta == {"answer_format": "End with \\boxed{}."}
+        assert sample.answer_format == "End with \\boxed{}." and sample.meta == {}
         assert sample.prompt().endswith("\n\nEnd with \\boxed{}.")
         assert (sample.tokens.prompt, sample.tokens.completion) == (11, 7)
     pattern, first = requests[0], next(r for r in requests[1:] if r.body["seed"] ==

@@ -228,9 +228,10 @@ def test_every_sample_is_grounded_in_the_chunks_its_lineage_names(make_plugin_ma
         assert locator["docs"] == list(dict.fromkeys(chunks[i][0].path for i in ids))
         assert locator["pages"] == {i: [chunks[i][0].page_start, chunks[i][0].page_end]
                                     for i in ids}
-        assert sample.answer is None and sample.meta["grounded_answer"] == last_word(sentence)
+        assert sample.answer is None and sample.gold == last_word(sentence)
         assert sample.reference.endswith(f"<answer>{last_word(sentence)}</answer>.")
-        assert sample.meta["answer_format"] == ANSWER_FORMAT
+        assert sample.answer_format == ANSWER_FORMAT and sample.scoring == {}
+        assert set(sample.meta) == {"evidence", "evidence_found"}
         assert sample.prompt().endswith(ANSWER_FORMAT)
         assert (sample.tokens.prompt, sample.tokens.completion) == (50, 20)
     # the teacher was shown those chunks, the focus as excerpt 1

@@ -26,7 +26,9 @@ def sample(attempts=None):
         attempts = (Attempt("Adding: 42 <answer>42</answer>", "42", True),) * 4
     return Sample(task="list", question=QUESTION, reference="17 + 25 = 42", answer="42",
                   source=Source(kind="list", locator={"index": 0}),
-                  attempts=tuple(attempts), round=0, meta={"answer_format": FORMAT, "k": 1})
+                  attempts=tuple(attempts), round=0, answer_format=FORMAT, gold="42",
+                  context="Some numbers.", agreement=1.0, scoring={"gate": "passed"},
+                  meta={"evidence": "17 + 25 = 42"})
 
 
 def failing():
@@ -75,10 +77,13 @@ def test_a_rewrite_is_a_new_child_sample(make_plugin_manager, tmp_path, directio
     assert child.parent_id == parent.id and child.id != parent.id
     assert child.direction == direction and child.round == 1
     assert child.source == parent.source and child.task == "list"
-    assert child.meta == {"answer_format": FORMAT, "k": 1, "rewrite_change": "two more steps"}
+    assert child.answer_format == FORMAT and child.context == parent.context
+    # the teacher's change is the child's only fact; nothing of the parent's scoring carries
+    assert child.meta == {"rewrite_change": "two more steps"}
     assert child.tokens == Tokens(50, 12)
     assert child.reference is None and child.answer is None and child.attempts == ()
-    assert child.pass_rate is None and child.votes == ()
+    assert child.pass_rate is None and child.votes == () and child.agreement is None
+    assert child.gold is None and child.scoring == {}
     assert body["response_format"]["type"] == "json_schema"
     assert body["temperature"] == 0.7
 
@@ -141,7 +146,7 @@ def test_a_missing_change_is_left_out(make_plugin_manager, tmp_path):
     parent = attrs.evolve(parent, meta={**parent.meta, "rewrite_change": "an earlier round's"})
     [child], _ = rewrite(make_plugin_manager, tmp_path, Reply.json({"question": "Harder?"}),
                          "harder", parent)
-    assert child.question == "Harder?" and "rewrite_change" not in child.meta
+    assert child.question == "Harder?" and child.meta == {}
 
 
 def test_requests_are_seeded_per_sample_and_direction(make_plugin_manager, tmp_path):

@@ -62,7 +62,7 @@ def setup(make_plugin_manager, tmp_path):
 
 
 SAMPLE = Sample(task="list", question="What is 6 * 7?", source=Source(kind="list"),
-                tokens=Tokens(1, 1), meta={"answer_format": "Answer with a number."})
+                tokens=Tokens(1, 1), answer_format="Answer with a number.")
 
 
 def test_the_voter_is_registered_and_built(make_plugin_manager):
@@ -220,7 +220,7 @@ def test_weighted_voting_flips_a_count_tie(setup):
     assert [v.weight for v in labelled.votes] == pytest.approx(
         [math.exp(-2.0), math.exp(-0.1), math.exp(-0.1), math.exp(-2.0)])
     share = 2 * math.exp(-0.1) / (2 * math.exp(-0.1) + 2 * math.exp(-2.0))
-    assert labelled.meta["weighted_agreement"] == pytest.approx(share)
+    assert labelled.scoring["weighted_agreement"] == pytest.approx(share)
     unweighted, server, _, _ = setup(replies, k=4, min_agreement=0.5)
     assert unweighted().answer == "7" and "logprobs" not in server.requests[0].body
 
@@ -260,7 +260,7 @@ def test_weighted_voting_without_logprobs_counts_votes(setup):
                          k=3, weighted=True)
     labelled = run()
     assert labelled.answer == "8" and [v.weight for v in labelled.votes] == [1.0, 1.0, 1.0]
-    assert labelled.meta["weighted_agreement"] == pytest.approx(2 / 3)
+    assert labelled.scoring["weighted_agreement"] == pytest.approx(2 / 3)
 
 
 def test_voter_config_is_checked(make_plugin_manager):

@@ -80,8 +80,8 @@ def test_the_judge_picks_the_consensus(run, fake_openai):
     assert labelled.answer == "Paris" and labelled.reference == "<answer>Paris</answer>"
     # the pick, the candidates it says agree, and "paris" (equivalent anyway): 3 of 5
     assert labelled.agreement == pytest.approx(3 / 5)
-    assert labelled.meta == {"judge_reason": "most say Paris"}
-    assert "voter_fallback" not in labelled.meta
+    assert labelled.scoring == {"judge_reason": "most say Paris"}
+    assert "voter_fallback" not in labelled.scoring
     assert labelled.tokens == Tokens(1 + 20 + 50, 1 + 5 * 3 + 9)
 
     [body] = judge_requests(fake_openai)
@@ -97,7 +97,7 @@ def test_agreement_counts_equivalent_answers_without_the_judges_list(run):
     assert labelled.answer == "Paris" and labelled.agreement == pytest.approx(2 / 5)
     dropped = label(run, pick(3), voter={"min_agreement": 0.3})
     assert dropped.dropped == "label: low agreement 0.20 < 0.30"
-    assert dropped.meta == {"judge_reason": "most say Paris"} and dropped.answer is None
+    assert dropped.scoring == {"judge_reason": "most say Paris"} and dropped.answer is None
 
 
 @pytest.mark.parametrize("judge, why", [
@@ -110,14 +110,14 @@ def test_agreement_counts_equivalent_answers_without_the_judges_list(run):
 def test_a_bad_pick_falls_back_to_the_exact_majority(run, judge, why):
     labelled = label(run, judge, voter={"min_agreement": 0.4})
     # exact: Lyon and paris tie at two votes each; Lyon came first
-    assert labelled.meta == {"voter_fallback": why}
+    assert labelled.scoring == {"voter_fallback": why}
     assert labelled.answer == "Lyon" and labelled.reference == "<answer>Lyon</answer>"
     assert labelled.agreement == pytest.approx(2 / 5) and labelled.dropped is None
 
 
 def test_garbage_is_asked_again_then_falls_back(run, fake_openai):
     labelled = label(run, ["I pick number two!", "still not JSON"], voter={"min_agreement": 0.4})
-    assert labelled.meta["voter_fallback"].startswith(
+    assert labelled.scoring["voter_fallback"].startswith(
         "exact: the judge failed: unparseable structured output: no JSON value found")
     assert labelled.answer == "Lyon"
     first, second = judge_requests(fake_openai)
@@ -126,7 +126,7 @@ def test_garbage_is_asked_again_then_falls_back(run, fake_openai):
     fake_openai.reset()
     recovered = label(run, ["I pick number two!", pick(2).content],
                       voter={"min_agreement": 0.4})
-    assert recovered.answer == "Paris" and recovered.meta == {"judge_reason": "most say Paris"}
+    assert recovered.answer == "Paris" and recovered.scoring == {"judge_reason": "most say Paris"}
 
 
 def test_blank_votes_are_not_candidates(run, fake_openai):

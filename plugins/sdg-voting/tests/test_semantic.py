@@ -62,8 +62,8 @@ def test_paraphrases_cluster_and_outvote_a_repeated_minority(label):
     labelled = label(replies)
     # an exact vote would pick Lyon (2 votes against three different spellings of Paris)
     assert labelled.dropped is None
-    assert labelled.meta["clusters"] == [[0, 3], [1, 2, 4]]
-    assert labelled.meta["cluster_sizes"] == [2, 3]
+    assert labelled.scoring["clusters"] == [[0, 3], [1, 2, 4]]
+    assert labelled.scoring["cluster_sizes"] == [2, 3]
     assert labelled.agreement == pytest.approx(3 / 5)
     assert labelled.answer == "Paris"  # the medoid: closest to the other two
     assert labelled.reference == "<answer>Paris</answer>"
@@ -75,10 +75,10 @@ def test_paraphrases_cluster_and_outvote_a_repeated_minority(label):
 def test_the_threshold_decides_what_is_the_same_answer(label):
     replies = tagged("Lyon", "Paris", "The capital is Paris", "Lyon", "paris, France")
     strict = label(replies, threshold=0.95, min_agreement=0.4)
-    assert strict.meta["clusters"] == [[0, 3], [1], [2], [4]]
+    assert strict.scoring["clusters"] == [[0, 3], [1], [2], [4]]
     assert strict.answer == "Lyon" and strict.agreement == pytest.approx(2 / 5)
     loose = label(replies, threshold=0.2, min_agreement=0.4)
-    assert loose.meta["clusters"] == [[0, 1, 2, 3, 4]] and loose.agreement == 1.0
+    assert loose.scoring["clusters"] == [[0, 1, 2, 3, 4]] and loose.agreement == 1.0
 
 
 @pytest.mark.parametrize("replies, winner", [
@@ -88,22 +88,22 @@ def test_the_threshold_decides_what_is_the_same_answer(label):
 def test_a_tie_goes_to_the_cluster_started_first(label, replies, winner):
     first = label(replies, min_agreement=0.5)
     again = label(replies, min_agreement=0.5)
-    assert first.meta["cluster_sizes"] == [2, 2]
+    assert first.scoring["cluster_sizes"] == [2, 2]
     assert first.answer == winner and first.agreement == 0.5
-    assert (again.answer, again.meta) == (first.answer, first.meta)
+    assert (again.answer, again.scoring) == (first.answer, first.scoring)
 
 
 def test_low_agreement_is_dropped_with_its_clusters(label):
     labelled = label(tagged("Paris", "Lyon", "Marseille", "Berlin", "Rome"))
     assert labelled.dropped == "label: low agreement 0.20 < 0.50"
-    assert labelled.meta["cluster_sizes"] == [1, 1, 1, 1, 1]
+    assert labelled.scoring["cluster_sizes"] == [1, 1, 1, 1, 1]
     assert labelled.answer is None and len(labelled.votes) == 5
 
 
 def test_blank_answers_count_against_min_valid(label):
     labelled = label(["", "   ", "<answer>Paris</answer>"], min_valid=2)
     assert labelled.dropped == "label: too few valid answers (1 of 3)"
-    assert "clusters" not in labelled.meta
+    assert "clusters" not in labelled.scoring
 
 
 def test_untagged_free_text_is_embedded_whole(label):
@@ -112,7 +112,7 @@ def test_untagged_free_text_is_embedded_whole(label):
     labelled = label(replies, min_agreement=0.5)
     # the last number is not taken for the answer of free text: "987" would cluster alone
     assert [v.answer for v in labelled.votes] == [None] * 4
-    assert labelled.meta["clusters"] == [[0, 1, 2], [3]]
+    assert labelled.scoring["clusters"] == [[0, 1, 2], [3]]
     assert labelled.answer == labelled.reference and labelled.answer in replies[:3]
 
 

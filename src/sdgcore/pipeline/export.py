@@ -77,9 +77,10 @@ def _write_datasets(name: str, items: list[Sample], out: Path, formats: set[str]
 
 
 def _row(sample: Sample) -> dict[str, Any]:
-    """A sample as a table row: free-form mappings (``meta``, ``source.locator``) as JSON
-    text, so rows with different keys share one schema."""
+    """A sample as a table row: free-form mappings (``scoring``, ``meta``,
+    ``source.locator``) as JSON text, so rows with different keys share one schema."""
     row = sample.to_dict()
-    row["meta"] = json.dumps(row["meta"], ensure_ascii=False)
+    for key in ("scoring", "meta"):
+        row[key] = json.dumps(row[key], ensure_ascii=False)
     row["source"]["locator"] = json.dumps(row["source"]["locator"], ensure_ascii=False)
     return row

@@ -93,7 +93,9 @@ class Flow:
 
     async def solve(self, sample: Sample) -> Sample:
         """The student's attempts and pass rate; with ``solve.gate``, one greedy attempt
-        first, and a sample it gets right is taken as too easy without the full ``n``."""
+        first, and a sample it gets right is taken as too easy without the full ``n``
+        (``scoring["gate"] = "passed"``). Fewer attempts than asked for are recorded in
+        ``scoring["solve_error"]``; none at all drop the sample."""
         student = self.ctx.models[STUDENT]
         messages = [{"role": "system", "content": SYSTEM},
                     {"role": "user", "content": sample.prompt()}]
@@ -109,7 +111,7 @@ class Flow:
                 if attempt.correct:
                     return attrs.evolve(sample, attempts=(attempt,), pass_rate=1.0,
                                         tokens=sample.tokens + tokens,
-                                        meta={**sample.meta, "gate": "passed"})
+                                        scoring={**sample.scoring, "gate": "passed"})
         done = await student.chat(ChatRequest(
             messages=messages, n=self.solve_cfg.n, temperature=self.solve_cfg.temperature,
             seed=derive_seed(self.ctx.seed, sample.id, "solve")))
@@ -120,6 +122,6 @@ class Flow:
             return attrs.evolve(sample, tokens=sample.tokens + tokens,
                                 dropped=f"solve: student failed: {done.error}")
         pass_rate = sum(a.correct for a in attempts) / len(attempts)
-        meta = sample.meta if done.ok else {**sample.meta, "solve_error": done.error}
+        scoring = sample.scoring if done.ok else {**sample.scoring, "solve_error": done.error}
         return attrs.evolve(sample, attempts=tuple(attempts), pass_rate=pass_rate,
-                            tokens=sample.tokens + tokens, meta=meta)
+                            tokens=sample.tokens + tokens, scoring=scoring)

@@ -45,6 +45,9 @@ STUDENT = {
     "easier-hard": ["0"] * 4,
 }
 """Question tag -> the student's attempts."""
+GREEDY = {"harder-easy": "1"}
+"""Question tag -> the student's greedy answer (temperature 0: the ``solve.gate`` attempt),
+where it is not the first of its attempts above (a harder rewrite fails the gate)."""
 REWRITES = {"easy": "harder-easy", "hard": "easier-hard"}
 """Question tag -> the tag of its rewrite (a too-easy question made harder is learnable)."""
 KINDS = ("learnable", "easy", "hard", "split", "broken")
@@ -88,7 +91,12 @@ def answer(request: ChatRequest) -> Answer:
         return Fault.server_error(400, "the teacher refuses")
     if tag is None:
         return Fault.server_error(400, f"the script has no tag in {text[:60]!r}")
-    answers = (TEACHER if request.model == "teacher-model" else STUDENT)[tag]
+    if request.model == "teacher-model":
+        answers = TEACHER[tag]
+    elif request.body.get("temperature") == 0 and tag in GREEDY:
+        answers = [GREEDY[tag]]
+    else:
+        answers = STUDENT[tag]
     return [Reply(f"Working {ref}... <answer>{a}</answer>") for a in answers[: request.n]]
 
 

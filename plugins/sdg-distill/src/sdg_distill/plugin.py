@@ -165,7 +165,7 @@ class DistillTask(Task):
         return Sample(task=self.name, question=question,
                       source=Source(kind="teacher", ref=teacher.backend.model or None,
                                     locator={"index": index, "topic": topic}),
-                      meta={"answer_format": fmt} if fmt else {},
+                      answer_format=fmt or None,
                       tokens=done.tokens)
 
 

@@ -46,7 +46,7 @@ ANSWERABLE_SCHEMA: dict[str, Any] = {
 """What the judge returns when asked whether a sample is answerable from its context."""
 
 ANSWER_FORMAT = "End your reply with the short final answer alone, as <answer>...</answer>."
-"""Put in ``meta["answer_format"]``: what whoever answers a sample later is told."""
+"""A sample's ``answer_format``: what whoever answers it later is told."""
 
 MAX_EXCERPT_CHARS = 600
 """An excerpt shown for keyword extraction is cut to this many characters."""

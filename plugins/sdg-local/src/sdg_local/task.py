@@ -256,12 +256,12 @@ class LocalTask(Task):
         draft = result.draft
         assert draft is not None
         context = context_of(plan)
-        meta = {"answer_format": ANSWER_FORMAT, "grounded_answer": draft.answer,
-                "evidence": draft.evidence, "evidence_found": found_in(draft.evidence, context)}
+        meta = {"evidence": draft.evidence, "evidence_found": found_in(draft.evidence, context)}
         if result.answerable is not None:
             meta |= {"answerable": result.answerable, "answerable_reason": result.reason}
         return Sample(task=self.name, question=draft.question, reference=draft.reference or None,
-                      context=context, source=Source("document", plan.focus.path, lineage(plan)),
+                      gold=draft.answer, context=context, answer_format=ANSWER_FORMAT,
+                      source=Source("document", plan.focus.path, lineage(plan)),
                       meta=meta, tokens=result.tokens)
 
     def _record(self, ctx: RunContext, planner: Planner) -> None:

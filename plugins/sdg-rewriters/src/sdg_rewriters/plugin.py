@@ -2,8 +2,9 @@
 
 A sample the student solves too often is rewritten ``"harder"``, one it fails too often
 ``"easier"``. One structured request per rewrite (seeded from the run seed, the sample id and
-the direction, so a rerun hits the request cache) returns the new question; the child sample
-carries its lineage and nothing else: the pipeline labels and solves it again.
+the direction, so a rerun hits the request cache) returns the new question; the child is made
+by :meth:`Sample.rewrite <sdgcore.Sample.rewrite>`, so it carries its lineage, context and answer
+format and nothing of its parent's scoring: the pipeline labels and solves it again.
 """
 
 from __future__ import annotations
@@ -49,9 +50,9 @@ class DifficultyRewriter(Rewriter):
     async def rewrite(self, ctx: RunContext, sample: Sample, direction: Direction) -> Sample | None:
         """Ask ``config.model`` for a ``direction`` version of ``sample``.
 
-        :returns: the child sample (``parent_id``, ``direction``, next ``round``, the teacher's
-            ``meta["rewrite_change"]`` and this request's tokens), or None when the request
-            failed or the teacher gave no new question (empty, or the same question).
+        :returns: the child sample (:meth:`Sample.rewrite <sdgcore.Sample.rewrite>`: the
+            teacher's ``meta["rewrite_change"]`` and this request's tokens), or None when the
+            request failed or the teacher gave no new question (empty, or the same question).
         """
         instruction = (self.config.harder_prompt if direction == "harder"
                        else self.config.easier_prompt)
@@ -70,21 +71,10 @@ class DifficultyRewriter(Rewriter):
         question = data["question"].strip()
         if not question or _normal(question) == _normal(sample.question):
             return None
-        meta = {k: v for k, v in sample.meta.items() if k != "rewrite_change"}
         change = data.get("change")
-        if isinstance(change, str) and change.strip():
-            meta["rewrite_change"] = change.strip()
-        return Sample(
-            task=sample.task,
-            question=question,
-            context=sample.context,
-            source=sample.source,
-            parent_id=sample.id,
-            direction=direction,
-            round=sample.round + 1,
-            meta=meta,
-            tokens=done.tokens,
-        )
+        change = change.strip() if isinstance(change, str) else ""
+        return sample.rewrite(question, direction, tokens=done.tokens,
+                              meta={"rewrite_change": change} if change else None)
 
 
 def _normal(text: str) -> str:

@@ -77,7 +77,7 @@ def build_messages(sample: Sample, direction: Direction,
             if failed.answer is not None:
                 lines.append(f"(The student's answer: {failed.answer})")
             parts.append("\n".join(lines))
-    fmt = sample.meta.get("answer_format")
+    fmt = sample.answer_format
     if fmt:
         parts.append("The new question is answered in the same format; this line will still "
                      f"follow it:\n{fmt}")

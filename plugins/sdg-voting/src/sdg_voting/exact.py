@@ -45,7 +45,7 @@ class ExactVoter(Voter):
         Votes without an extracted answer, and choices that never came back, count against
         the agreement (winning votes / ``k``). Equal answers are grouped and the winner
         chosen as :mod:`sdg_voting.weights` says: most votes (or most weight when
-        ``weighted``; ``meta["weighted_agreement"]`` is then the winner's share of the weight
+        ``weighted``; ``scoring["weighted_agreement"]`` is then the winner's share of the weight
         of every vote that came back), ties to the group whose first vote came earliest.
         The winner's first answer becomes ``answer`` and its full response ``reference``.
         A sample that cannot be labelled is returned with ``dropped`` set, keeping its votes
@@ -69,7 +69,8 @@ class ExactVoter(Voter):
         if cfg.weighted:
             total = sum(vote.weight for vote in votes)
             share = best.weight / total if total > 0 else 0.0
-            sample = attrs.evolve(sample, meta={**sample.meta, "weighted_agreement": share})
+            sample = attrs.evolve(sample,
+                                  scoring={**sample.scoring, "weighted_agreement": share})
         first = best.votes[0]
         return cfg.settle(sample, agreement, answer=first.answer, reference=first.response)
 

@@ -3,7 +3,7 @@
 Both ask the ``judge`` role for structured output (the model layer re-asks a reply that does
 not parse). A reply that still cannot be used, or a failed request, falls back to the exact
 rules of :mod:`sdg_voting.equivalence`, and the fallback is recorded: on the sample as
-``meta["voter_fallback"]``, on each attempt in its ``reason``.
+``scoring["voter_fallback"]``, on each attempt in its ``reason``.
 """
 
 from __future__ import annotations
@@ -91,11 +91,11 @@ class JudgeVoter(Voter):
         judge sees the non-blank ones, numbered, each as its answer (else its whole response),
         and names the consensus and the candidates that agree with it. The chosen vote is the
         label (``answer``: its answer or whole response, ``reference``: its response); the
-        judge's reason is ``meta["judge_reason"]``. ``agreement`` is the share of ``k`` that
+        judge's reason is ``scoring["judge_reason"]``. ``agreement`` is the share of ``k`` that
         is the chosen vote, equal to it (:func:`~sdg_voting.equivalence.compare`) or said
         by the judge to agree with it. If the judge fails, or names a number that is no
         candidate, the exact majority wins instead (:mod:`sdg_voting.weights`; agreement: the
-        votes equal to it) and ``meta["voter_fallback"]`` says why. The tokens of both
+        votes equal to it) and ``scoring["voter_fallback"]`` says why. The tokens of both
         requests are added to the sample.
         """
         cfg = self.config
@@ -119,18 +119,18 @@ class JudgeVoter(Voter):
         picked, agree, why = _pick(done, len(valid))
         rules = cfg.equivalence
         if picked is None:
-            meta = {**sample.meta, "voter_fallback": f"exact: {why}"}
+            scoring = {**sample.scoring, "voter_fallback": f"exact: {why}"}
             candidates = [attrs.evolve(votes[i], answer=texts[i]) for i in valid]
             groups = group_votes(candidates, lambda a, b: compare(a, b, rules)[0])
             chosen = valid[winner(groups).first]
         else:
-            meta = {**sample.meta, "judge_reason": why}
+            scoring = {**sample.scoring, "judge_reason": why}
             chosen = valid[picked]
         agreeing = {valid[a] for a in agree} | {
             i for i in valid if compare(texts[i], texts[chosen], rules)[0]}
         agreement = cfg.agreement(len(agreeing | {chosen}), len(votes))
         return cfg.settle(sample, agreement, answer=texts[chosen],
-                          reference=votes[chosen].response, meta=meta)
+                          reference=votes[chosen].response, scoring=scoring)
 
 
 @attrs.frozen

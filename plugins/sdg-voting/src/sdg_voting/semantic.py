@@ -56,8 +56,8 @@ class SemanticVoter(Voter):
         the largest cluster wins, the earliest started on a tie, and its medoid vote is the
         label: its answer (else its whole response) is ``answer``, its response ``reference``.
         ``agreement`` is the winner's size over ``k`` (blank answers and choices that never
-        came back count against it). ``meta["clusters"]`` lists each cluster's vote indices,
-        ``meta["cluster_sizes"]`` their sizes. A sample that cannot be labelled is returned
+        came back count against it). ``scoring["clusters"]`` lists each cluster's vote indices,
+        ``scoring["cluster_sizes"]`` their sizes. A sample that cannot be labelled is returned
         with ``dropped`` set, keeping its votes and tokens.
         """
         cfg = self.config
@@ -78,11 +78,11 @@ class SemanticVoter(Voter):
         clusters = cluster(sim, valid, cfg.threshold)
         winners = max(clusters, key=len)  # the first of equal clusters: started earliest
         agreement = cfg.agreement(len(winners), len(votes))
-        meta = {**sample.meta, "clusters": clusters,
-                "cluster_sizes": [len(group) for group in clusters]}
+        scoring = {**sample.scoring, "clusters": clusters,
+                   "cluster_sizes": [len(group) for group in clusters]}
         best: Vote = votes[medoid(sim, winners)]
         return cfg.settle(sample, agreement, answer=best.answer or best.response.strip(),
-                          reference=best.response, meta=meta)
+                          reference=best.response, scoring=scoring)
 
 
 @attrs.frozen

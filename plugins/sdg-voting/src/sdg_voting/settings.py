@@ -70,13 +70,13 @@ class BallotConfig(AnswerRules):
         return size / max(self.k, votes)
 
     def settle(self, sample: Sample, agreement: float, *, answer: str | None,
-               reference: str, meta: dict[str, Any] | None = None) -> Sample:
+               reference: str, scoring: dict[str, Any] | None = None) -> Sample:
         """``sample`` labelled with ``answer`` and ``reference``, or dropped when
         ``agreement`` is below ``min_agreement``; either way with its agreement (and
-        ``meta``, if given)."""
+        ``scoring``, the voter's details, if given)."""
         kept: dict[str, Any] = {"agreement": agreement}
-        if meta is not None:
-            kept["meta"] = meta
+        if scoring is not None:
+            kept["scoring"] = scoring
         if agreement < self.min_agreement:
             return attrs.evolve(sample, **kept, dropped=f"label: low agreement "
                                 f"{agreement:.2f} < {self.min_agreement:.2f}")
