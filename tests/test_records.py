@@ -27,7 +27,8 @@ def full_sample() -> Sample:
         direction="harder",
         round=1,
         category="learnable",
-        dropped=None,
+        dropped="label: teacher failed: server: HTTP 503",
+        dropped_transient=True,
         tokens=Tokens(120, 45),
         meta={"lang": "en", "scores": [0.1, 0.2], "nested": {"ok": True}, "none": None},
     )
@@ -104,8 +105,17 @@ def test_a_rewrite_keeps_the_material_and_starts_its_scoring_afresh():
     # so not: gold, scoring, votes, agreement, attempts, pass rate, label, category, drop
     assert child.gold is None and child.scoring == {} and child.votes == ()
     assert child.attempts == () and child.pass_rate is None and child.answer is None
-    assert child.category is None and child.dropped is None
+    assert child.category is None and child.dropped is None and not child.dropped_transient
     assert child.id != parent.id and child.id == attrs.evolve(child, scoring={"x": 1}).id
     bare = parent.rewrite("Easier?", "easier")
     assert bare.meta == {} and bare.tokens == Tokens() and bare.reference is None
 
+
+def test_drop_records_whether_the_reason_may_pass():
+    sample = Sample(task="t", question="q")
+    lasting = sample.drop("label: low agreement 0.40 < 0.60")
+    assert lasting.dropped == "label: low agreement 0.40 < 0.60"
+    assert not lasting.dropped_transient
+    passing = sample.drop("solve: student failed: server: HTTP 503", transient=True)
+    assert passing.dropped_transient and passing.id == sample.id
+    assert Sample.from_json(passing.to_json()) == passing

@@ -119,6 +119,9 @@ class Sample:
     :param round: the rewrite round (0 for a generated sample).
     :param category: ``"learnable"``, ``"too_easy"`` or ``"too_hard"`` once categorised.
     :param dropped: why the sample was dropped, if it was; a dropped sample keeps its history.
+    :param dropped_transient: the drop came from requests that failed for a reason that may
+        pass (rate limit, server error, timeout, connection, malformed reply) after every
+        retry: a resumed run processes the sample again. Set with :meth:`drop`.
     :param tokens: tokens spent on it.
     :param meta: JSON-safe extra facts the task states about the sample's material (the
         evidence it cited, whether it was found, ...); not carried into a rewrite unless the
@@ -143,6 +146,7 @@ class Sample:
     round: int = 0
     category: Category | None = None
     dropped: str | None = None
+    dropped_transient: bool = False
     tokens: Tokens = Tokens()
     meta: dict[str, Any] = attrs.field(factory=dict)
 
@@ -160,6 +164,11 @@ class Sample:
         if self.context:
             return f"Context:\n{self.context}\n\nQuestion: {text}"
         return text
+
+    def drop(self, reason: str, *, transient: bool = False) -> Sample:
+        """This sample dropped for ``reason``; ``transient`` when requests failed for a reason
+        that may pass (:attr:`dropped_transient`: a resumed run tries it again)."""
+        return attrs.evolve(self, dropped=reason, dropped_transient=transient)
 
     def rewrite(self, question: str, direction: Direction, *, reference: str | None = None,
                 meta: dict[str, Any] | None = None, tokens: Tokens = Tokens()) -> Sample:

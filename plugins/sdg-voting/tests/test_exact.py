@@ -131,6 +131,7 @@ def test_low_agreement_is_dropped_with_its_votes(setup):
     run, _, _, _ = setup(replies, min_agreement=0.6)
     labelled = run()
     assert labelled.dropped == "label: low agreement 0.40 < 0.60"
+    assert not labelled.dropped_transient  # the content: asking again would not help
     assert labelled.answer is None and labelled.reference is None
     assert len(labelled.votes) == 5 and labelled.tokens.completion > 1
 
@@ -148,6 +149,14 @@ def test_a_failing_teacher_drops_the_sample(setup):
     assert labelled.dropped == (
         "label: teacher failed: client: HTTP 400: The server had an error (after 1 attempt)")
     assert labelled.votes == () and labelled.tokens == SAMPLE.tokens and server.count() == 1
+    assert not labelled.dropped_transient  # a refused request is refused again
+
+
+def test_a_teacher_down_after_every_retry_drops_the_sample_transiently(setup):
+    run, server, _, _ = setup(Script.always(Fault.server_error(503)))
+    labelled = run()
+    assert labelled.dropped.startswith("label: teacher failed: server: HTTP 503")
+    assert labelled.dropped_transient and server.count() > 1
 
 
 @pytest.mark.parametrize("response, correct, answer, reason, how", [

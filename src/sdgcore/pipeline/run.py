@@ -7,7 +7,9 @@ generated, ``run.concurrency`` at a time. A finished round is checkpointed whole
 finished rounds are read back, the task's generator is replayed (its requests are cached, so
 this costs nothing) and samples already processed are skipped; an unfinished round is run
 again from the request cache. The same config therefore gives the same datasets, however often
-the run was interrupted.
+the run was interrupted. A sample whose chain ended in a transient drop (its requests failed
+for a reason that may pass) is not skipped: it is processed again, its paid requests coming
+from the cache, and its new chain replaces the old one (:mod:`sdgcore.pipeline.checkpoint`).
 """
 
 from __future__ import annotations

@@ -95,7 +95,8 @@ class Flow:
         """The student's attempts and pass rate; with ``solve.gate``, one greedy attempt
         first, and a sample it gets right is taken as too easy without the full ``n``
         (``scoring["gate"] = "passed"``). Fewer attempts than asked for are recorded in
-        ``scoring["solve_error"]``; none at all drop the sample."""
+        ``scoring["solve_error"]``; none at all drop the sample (transiently, when the
+        request failed for a reason that may pass)."""
         student = self.ctx.models[STUDENT]
         messages = [{"role": "system", "content": SYSTEM},
                     {"role": "user", "content": sample.prompt()}]
@@ -119,8 +120,9 @@ class Flow:
         attempts = await self.comparator.compare(self.ctx, sample,
                                                  [c.text for c in done.choices])
         if not attempts:
-            return attrs.evolve(sample, tokens=sample.tokens + tokens,
-                                dropped=f"solve: student failed: {done.error}")
+            failed = attrs.evolve(sample, tokens=sample.tokens + tokens)
+            return failed.drop(f"solve: student failed: {done.error}",
+                               transient=done.transient)
         pass_rate = sum(a.correct for a in attempts) / len(attempts)
         scoring = sample.scoring if done.ok else {**sample.scoring, "solve_error": done.error}
         return attrs.evolve(sample, attempts=tuple(attempts), pass_rate=pass_rate,

@@ -64,8 +64,10 @@ async def collect_votes(ctx: RunContext, sample: Sample, *, model: str, k: int,
         answer :func:`~sdg_voting.answers.extract` found in ``<answer_tag>`` or elsewhere,
         how, and :func:`vote_weight`; with ``free_text``, a bare last number is not taken as
         the answer, :func:`~sdg_voting.answers.free_answer`) and the request's tokens added;
-        dropped ("label: teacher failed: ...") when no choice came back at all (a partial set
-        of choices is not a failure: the missing ones count against the agreement).
+        dropped ("label: teacher failed: ...") when no choice came back at all, transiently
+        when the request failed for a reason that may pass (:meth:`~sdgcore.Sample.drop`; a
+        partial set of choices is not a failure: the missing ones count against the
+        agreement).
     """
     request = ballot_request(ctx, sample, k=k, temperature=temperature, answer_tag=answer_tag,
                              logprobs=logprobs, stage=stage)
@@ -78,4 +80,4 @@ async def collect_votes(ctx: RunContext, sample: Sample, *, model: str, k: int,
     if votes:
         return sample
     error = completion.error or "no choices came back"
-    return attrs.evolve(sample, dropped=f"label: teacher failed: {error}")
+    return sample.drop(f"label: teacher failed: {error}", transient=completion.transient)

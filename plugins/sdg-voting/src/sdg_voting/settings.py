@@ -62,7 +62,7 @@ class BallotConfig(AnswerRules):
         """``sample`` dropped when fewer than ``min_valid`` answers could be read, else None."""
         if valid >= self.min_valid:
             return None
-        return attrs.evolve(sample, dropped=f"label: too few valid answers ({valid} of {self.k})")
+        return sample.drop(f"label: too few valid answers ({valid} of {self.k})")
 
     def agreement(self, size: int, votes: int) -> float:
         """The winner's share: its ``size`` over ``k`` (over the votes, if more came back);
@@ -77,7 +77,8 @@ class BallotConfig(AnswerRules):
         kept: dict[str, Any] = {"agreement": agreement}
         if scoring is not None:
             kept["scoring"] = scoring
+        sample = attrs.evolve(sample, **kept)
         if agreement < self.min_agreement:
-            return attrs.evolve(sample, **kept, dropped=f"label: low agreement "
-                                f"{agreement:.2f} < {self.min_agreement:.2f}")
-        return attrs.evolve(sample, **kept, answer=answer, reference=reference)
+            return sample.drop(f"label: low agreement {agreement:.2f} < "
+                               f"{self.min_agreement:.2f}")
+        return attrs.evolve(sample, answer=answer, reference=reference)
