@@ -167,8 +167,9 @@ class Rewriter(Component, abc.ABC):
 
     @abc.abstractmethod
     async def rewrite(self, ctx: RunContext, sample: Sample, direction: Direction) -> Sample | None:
-        """Return a new sample (``parent_id`` = ``sample.id``, ``direction`` set), or None
-        when no rewrite could be made."""
+        """Return a new version of ``sample`` made with :meth:`Sample.rewrite` (which sets
+        ``parent_id``, ``direction`` and ``round``, keeps what the task stated and starts the
+        scoring clean), or None when no rewrite could be made."""
 
 
 class Trainer(Component, abc.ABC):

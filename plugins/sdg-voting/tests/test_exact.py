@@ -159,6 +159,17 @@ def test_a_teacher_down_after_every_retry_drops_the_sample_transiently(setup):
     assert labelled.dropped_transient and server.count() > 1
 
 
+def test_a_ballot_cut_short_by_a_transient_failure_is_retried_not_labelled(setup):
+    answers = Script.sequence(["<answer>4</answer>"] * 2, then=Fault.server_error(503))
+    run, server, _, _ = setup(answers)
+    server.ignore_n = True  # one answer per request, as Ollama gives: two come, then 503s
+    labelled = run()
+    assert len(labelled.votes) == 2 and labelled.answer is None
+    assert labelled.dropped.startswith("label: teacher failed: server: HTTP 503")
+    assert labelled.dropped.endswith("(2 of 5 answers came back)")
+    assert labelled.dropped_transient
+
+
 @pytest.mark.parametrize("response, correct, answer, reason, how", [
     ("6 * 7 = <answer>42</answer>", True, "42", "number", "tag"),
     ("\\boxed{42.0}", True, "42.0", "number", "boxed"),

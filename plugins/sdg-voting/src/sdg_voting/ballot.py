@@ -64,10 +64,11 @@ async def collect_votes(ctx: RunContext, sample: Sample, *, model: str, k: int,
         answer :func:`~sdg_voting.answers.extract` found in ``<answer_tag>`` or elsewhere,
         how, and :func:`vote_weight`; with ``free_text``, a bare last number is not taken as
         the answer, :func:`~sdg_voting.answers.free_answer`) and the request's tokens added;
-        dropped ("label: teacher failed: ...") when no choice came back at all, transiently
-        when the request failed for a reason that may pass (:meth:`~sdgcore.Sample.drop`; a
-        partial set of choices is not a failure: the missing ones count against the
-        agreement).
+        dropped ("label: teacher failed: ...") when no choice came back at all, or when the
+        request failed for a reason that may pass (:attr:`~sdgcore.models.types.Completion.
+        transient`): such a drop is transient (:meth:`~sdgcore.Sample.drop`), so a resumed
+        run asks again for the missing answers instead of labelling from part of the ballot.
+        Choices that came back unusable (truncated, unparseable) count against the agreement.
     """
     request = ballot_request(ctx, sample, k=k, temperature=temperature, answer_tag=answer_tag,
                              logprobs=logprobs, stage=stage)
@@ -77,7 +78,8 @@ async def collect_votes(ctx: RunContext, sample: Sample, *, model: str, k: int,
                        weight=vote_weight(choice))
                   for choice in completion.choices)
     sample = attrs.evolve(sample, votes=votes, tokens=sample.tokens + completion.tokens)
-    if votes:
+    if votes and not completion.transient:
         return sample
     error = completion.error or "no choices came back"
-    return sample.drop(f"label: teacher failed: {error}", transient=completion.transient)
+    got = f" ({len(votes)} of {k} answers came back)" if votes else ""
+    return sample.drop(f"label: teacher failed: {error}{got}", transient=completion.transient)
