@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import attrs
 
+from sdgcore import kinds
 from sdgcore.errors import NotBuiltError
 
 if TYPE_CHECKING:
@@ -232,7 +233,6 @@ class Backend(Component, abc.ABC):
         """Release connections, models and memory; called when the run ends."""
 
 
-KINDS: dict[str, type[Component]] = {
-    cls.kind: cls for cls in (Task, Retriever, Voter, Comparator, Rewriter, Trainer, Backend)
-}
-"""Each kind's name mapped to its base class, in registration-hook order."""
+KINDS: dict[str, type[Component]] = {name: globals()[k.base] for name, k in kinds.KINDS.items()}
+"""Each kind's name mapped to its base class, in registration-hook order (derived from
+:data:`sdgcore.kinds.KINDS`)."""

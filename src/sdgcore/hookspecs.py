@@ -10,6 +10,9 @@ registration hook receives a ``register`` callable; the core owns the registry, 
 class and rejects two classes that claim one name. All hooks are called once, while the plugin
 manager is built (:func:`sdgcore.plugins.create_plugin_manager`), except
 :func:`sdg_add_commands`, which is called when the command line is assembled.
+
+Each ``sdg_register_*`` hook collects one kind of :data:`sdgcore.kinds.KINDS`, the table that
+declares every kind once; ``tests/test_kinds.py`` checks that the two agree.
 """
 
 from __future__ import annotations
@@ -53,7 +56,7 @@ def sdg_register_tasks(register: Callable[[type[Task]], None]) -> None:
 
 @hookspec
 def sdg_register_retrievers(register: Callable[[type[Retriever]], None]) -> None:
-    """Register retriever classes (``retriever.type``): search over prepared passages.
+    """Register retriever classes (``task.retriever.type``): search over prepared passages.
 
     Called once, when the plugin manager is built.
 

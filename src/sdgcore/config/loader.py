@@ -22,6 +22,7 @@ from sdgcore.config.problems import Problem, collect_problems, join
 from sdgcore.config.schema import DEFAULTS, RunConfig
 from sdgcore.config.values import Interpolated
 from sdgcore.errors import ConfigError
+from sdgcore.kinds import KINDS, by_section
 from sdgcore.models.config import ROLES, default_endpoint
 from sdgcore.plugins.registry import Registry
 
@@ -166,19 +167,20 @@ def interpolate(data: Any, env: Mapping[str, str], path: str = "") -> tuple[Any,
 def structure(data: dict[str, Any], registry: Registry, *, source: str | None = None) -> RunConfig:
     """Structure plain config data into a :class:`RunConfig`, filling defaults.
 
-    Plugin sections left out get their default choice where it is installed (the comparator:
-    the task's own choice, else ``exact``); every role in
+    Plugin sections left out get their default choice (:data:`sdgcore.kinds.KINDS`) where it
+    is installed (the comparator: the task's own choice, else ``exact``); every role in
     :data:`~sdgcore.models.config.ROLES` without an endpoint gets the embedded default.
     """
     data = dict(data)
     for section, default in DEFAULTS.items():
-        if section not in data and registry.get(_kind(section), default["type"]) is not None:
+        kind = by_section(section)
+        if section not in data and registry.get(kind.name, default[kind.key]) is not None:
             data[section] = dict(default)
     solve = data.get("solve", {})
     if isinstance(solve, dict) and "comparator" not in solve:
         comparator = _default_comparator(data.get("task"), registry)
         if comparator is not None:
-            data["solve"] = {**solve, "comparator": {"type": comparator}}
+            data["solve"] = {**solve, "comparator": {KINDS["comparator"].key: comparator}}
     models = data.get("models")
     if models is None or isinstance(models, dict):
         data["models"] = {**{r: default_endpoint() for r in ROLES}, **(models or {})}
@@ -230,13 +232,10 @@ def fingerprint(resolved: Mapping[str, Any]) -> str:
 
 
 def _default_comparator(task: Any, registry: Registry) -> str | None:
-    name = task.get("type") if isinstance(task, dict) else None
+    name = task.get(KINDS["task"].key) if isinstance(task, dict) else None
     entry = registry.get("task", name) if isinstance(name, str) else None
-    for choice in (entry.cls.comparator if entry else None, "exact"):
+    for choice in (entry.cls.comparator if entry else None, KINDS["comparator"].default):
         if choice and registry.get("comparator", choice) is not None:
             return choice
     return None
 
-
-def _kind(section: str) -> str:
-    return {"voter": "voter", "rewrite": "rewriter"}[section]

@@ -12,9 +12,9 @@ from typing import Any
 
 import attrs
 
-from sdgcore.base import KINDS
 from sdgcore.config import schema
-from sdgcore.models.config import EndpointCommon, Limits, Sampling
+from sdgcore.kinds import KINDS
+from sdgcore.models.config import ROLES, EndpointCommon, Limits, Sampling
 from sdgcore.plugins.registry import Registry
 
 _PARAM = re.compile(r":param (\w+):\s*(.*?)(?=\n\s*:param |\n\s*:cvar |\Z)", re.S)
@@ -27,11 +27,8 @@ SECTIONS = [
     ("budget", schema.BudgetSection),
     ("export", schema.ExportSection),
 ]
-PLUGIN_SECTIONS = {
-    "task": "task", "voter": "voter", "comparator": "solve.comparator", "rewriter": "rewrite",
-    "trainer": "train",
-    "retriever": "task.retriever", "backend": "models.<role>",
-}
+PLUGIN_SECTIONS = {name: kind.section for name, kind in KINDS.items()}
+"""Each kind's config section (from :data:`sdgcore.kinds.KINDS`)."""
 
 
 def _params(cls: type) -> dict[str, str]:
@@ -85,6 +82,8 @@ def _summary(cls: type) -> str:
 
 def render(registry: Registry) -> str:
     """The whole reference as Markdown, for the components in ``registry``."""
+    backend = KINDS["backend"]
+    roles = ", ".join(f"`{r}`" for r in ROLES)
     out = [
         "# Config reference",
         "",
@@ -100,9 +99,9 @@ def render(registry: Registry) -> str:
     ]
     for name, cls in SECTIONS:
         out += [f"## `{name}`", "", _summary(cls), "", *_table(cls, f"{name}.")]
-    out += ["## `models.<role>`", "",
-            "Roles: `teacher`, `student`, `judge`; a role left out uses `backend: llamacpp`.",
-            "`backend:` picks the backend; these keys are shared by every backend:", "",
+    out += [f"## `{backend.section}`", "",
+            f"Roles: {roles}; a role left out uses `{backend.key}: {backend.default}`.",
+            f"`{backend.key}:` picks the backend; these keys are shared by every backend:", "",
             *_table(EndpointCommon, ""), "### `sampling`", "", *_table(Sampling, "sampling."),
             "### `limits`", "", *_table(Limits, "limits."),
             "## `rewrite` (shared keys)", "", *_table(schema.RewriteCommon, "")]
@@ -110,7 +109,7 @@ def render(registry: Registry) -> str:
         entries = [e for e in registry.entries() if e.kind == kind]
         if not entries:
             continue
-        key = "backend" if kind == "backend" else "type"
+        key = KINDS[kind].key
         out += [f"## Choices for `{PLUGIN_SECTIONS[kind]}`", ""]
         for e in entries:
             status = "" if e.cls.status == "ready" else " (not built yet)"

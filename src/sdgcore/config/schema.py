@@ -14,12 +14,12 @@ import attrs
 
 from sdgcore.config.values import (
     ComparatorChoice,
-    RetrieverChoice,
     Selected,
     TaskChoice,
     TrainerChoice,
     VoterChoice,
 )
+from sdgcore.kinds import KINDS
 from sdgcore.models.config import ROLES, BackendChoice
 
 _ge0 = attrs.validators.ge(0)
@@ -159,14 +159,13 @@ class RunConfig:
     run: RunSection = RunSection()
 
     def selections(self) -> list[tuple[str, Selected]]:
-        """Every plugin choice in the config with its key path: task, each model endpoint,
-        then voter, rewrite, train and solve.comparator where present."""
-        found: list[tuple[str, Selected]] = [("task", self.task)]
-        found += [(f"models.{role}", choice) for role, choice in self.models.items()]
-        found += [(name, getattr(self, name)) for name in ("voter", "rewrite", "train")
-                  if getattr(self, name) is not None]
-        if self.solve.comparator is not None:
-            found.append(("solve.comparator", self.solve.comparator))
+        """Every plugin choice in the config with its key path, where present, in
+        :data:`sdgcore.kinds.KINDS` order: task, voter, solve.comparator, rewrite, train, then
+        each model endpoint. Choices inside a plugin's own config (``task.retriever``) are
+        the plugin's business and not listed."""
+        found: list[tuple[str, Selected]] = []
+        for kind in KINDS.values():
+            found += _choices_at(self, kind.section.split("."), "")
         return found
 
     def endpoint(self, role: str) -> BackendChoice:
@@ -177,16 +176,23 @@ class RunConfig:
             raise KeyError(f"no model endpoint for role {role!r}") from None
 
 
-CHOICES: dict[str, type[Selected]] = {
-    "task": TaskChoice,
-    "retriever": RetrieverChoice,
-    "voter": VoterChoice,
-    "comparator": ComparatorChoice,
-    "rewriter": RewriteChoice,
-    "trainer": TrainerChoice,
-    "backend": BackendChoice,
-}
-"""The config section class of each component kind."""
+def _choices_at(node: object, parts: list[str], path: str) -> list[tuple[str, Selected]]:
+    """The choices at the key path ``parts`` below ``node`` (``<role>``: every key)."""
+    if not parts:
+        return [(path, node)] if isinstance(node, Selected) else []
+    if node is None or isinstance(node, Selected):  # left out, or inside a plugin's config
+        return []
+    head, rest = parts[0], parts[1:]
+    if head == "<role>" and isinstance(node, dict):
+        return [found for key, value in node.items()
+                for found in _choices_at(value, rest, f"{path}.{key}")]
+    if not attrs.has(type(node)) or not hasattr(node, head):
+        return []
+    return _choices_at(getattr(node, head), rest, f"{path}.{head}" if path else head)
+
+
+CHOICES: dict[str, type[Selected]] = {name: k.choice_class for name, k in KINDS.items()}
+"""The config section class of each component kind (from :data:`sdgcore.kinds.KINDS`)."""
 
 
 def shared_keys(kind: str) -> tuple[str, ...]:
@@ -195,10 +201,11 @@ def shared_keys(kind: str) -> tuple[str, ...]:
     return CHOICES[kind].shared_keys()
 
 
-DEFAULTS = {
-    "voter": {"type": "exact"},
-    "rewrite": {"type": "difficulty"},
-}
-"""Plugin sections a config may leave out, and what they default to."""
+DEFAULTS = {k.section: {k.key: k.default} for k in KINDS.values()
+            if k.default is not None and "." not in k.section}
+"""Top-level plugin sections a config may leave out, and what they default to where that
+choice is installed (``voter``, ``rewrite``; from :data:`sdgcore.kinds.KINDS`). Nested
+sections with a default are filled by the loader: ``solve.comparator`` (the task's own
+choice first) and each ``models.<role>``."""
 
 __all__ = ["CHOICES", "DEFAULTS", "ROLES", "RunConfig", "shared_keys"]

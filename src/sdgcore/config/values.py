@@ -6,6 +6,8 @@ from typing import Any, ClassVar
 
 import attrs
 
+from sdgcore.kinds import KINDS
+
 
 class Interpolated(str):
     """A string whose value came from ``${VAR}`` interpolation; keeps its template."""
@@ -48,6 +50,9 @@ class Secret:
 class Selected:
     """A config section whose ``type:`` key picked a registered component.
 
+    Each kind has one subclass, named by :attr:`sdgcore.kinds.Kind.choice`; it sets ``kind``
+    and, where its section has shared keys, ``Common``.
+
     :param name: the chosen name (the ``type:`` value).
     :param component: the registered class.
     :param config: that class's ``Config``, structured from the section's other keys.
@@ -64,6 +69,16 @@ class Selected:
     config: Any
     common: Any = None
     origin: str = ""
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """A class for one kind (it sets ``kind``) takes its :attr:`key` from
+        :data:`sdgcore.kinds.KINDS`."""
+        super().__init_subclass__(**kwargs)
+        kind = cls.__dict__.get("kind")
+        if kind is not None:
+            if kind not in KINDS:
+                raise TypeError(f"{cls.__qualname__}: kind {kind!r} is not in sdgcore.kinds.KINDS")
+            cls.key = KINDS[kind].key
 
     def create(self) -> Any:
         """A new instance of the chosen component with its config."""

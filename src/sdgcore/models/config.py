@@ -7,10 +7,12 @@ from typing import Any, Literal
 import attrs
 
 from sdgcore.config.values import Secret, Selected
+from sdgcore.kinds import KINDS
 
 ROLES = ("teacher", "student", "judge")
 """The roles the pipeline asks models for; a role not configured gets the embedded default."""
-DEFAULT_BACKEND = "llamacpp"
+DEFAULT_BACKEND = KINDS["backend"].default
+"""The backend of a role left out of ``models:`` (from :data:`sdgcore.kinds.KINDS`)."""
 
 
 @attrs.frozen
@@ -67,7 +69,6 @@ class BackendChoice(Selected):
     """``models.<role>:``: an endpoint; ``backend:`` picks how it is reached."""
 
     kind = "backend"
-    key = "backend"
     Common = EndpointCommon
 
     def create(self) -> Any:
@@ -140,7 +141,7 @@ class VllmConfig:
 
 def default_endpoint() -> dict[str, str]:
     """The plain config of the embedded default endpoint."""
-    return {"backend": DEFAULT_BACKEND}
+    return {KINDS["backend"].key: DEFAULT_BACKEND}
 
 
 __all__ = [

@@ -17,8 +17,8 @@ import attrs
 import pluggy
 
 from sdgcore import hookspecs
-from sdgcore.base import KINDS
 from sdgcore.errors import PluginError
+from sdgcore.kinds import KINDS
 from sdgcore.plugins.registry import PluginLoadWarning, Registry
 
 if TYPE_CHECKING:
@@ -30,16 +30,8 @@ DISABLE_ENV = "SDG_DISABLE_PLUGINS"
 """Comma-separated plugin (entry point) or distribution names to block."""
 CORE = "sdgcore"
 
-_REGISTER_HOOKS = {
-    "task": "sdg_register_tasks",
-    "retriever": "sdg_register_retrievers",
-    "voter": "sdg_register_voters",
-    "comparator": "sdg_register_comparators",
-    "rewriter": "sdg_register_rewriters",
-    "trainer": "sdg_register_trainers",
-    "backend": "sdg_register_backends",
-}
-assert set(_REGISTER_HOOKS) == set(KINDS)
+_REGISTER_HOOKS = {name: kind.hook for name, kind in KINDS.items()}
+"""Each kind's registration hook (from :data:`sdgcore.kinds.KINDS`)."""
 
 
 @attrs.frozen
