@@ -1,8 +1,38 @@
 """sdg: difficulty-calibrated synthetic training data for LLM fine-tuning.
 
-A plugin imports what it needs from here::
+This module is the public API: the one import a plugin needs::
 
-    from sdgcore import hookimpl, Task, Sample
+    from sdgcore import ChatRequest, Sample, Source, Task, hookimpl
+
+Components and hooks
+    ``hookimpl`` marks a plugin's hook implementations. The base classes a plugin registers:
+    ``Component``, ``Task``, ``Retriever``, ``Voter``, ``Comparator``, ``Rewriter``,
+    ``Trainer``, ``Backend``; what a retriever returns: ``Passage``, ``Hit``. Config fields:
+    ``Secret`` (a value never written to a file or a log) and ``RetrieverChoice`` (a section
+    that picks a registered retriever by its ``type:``).
+Records
+    ``Sample`` (one sample and its lineage), ``Source``, ``Vote``, ``Attempt``, ``Tokens``,
+    ``Direction`` (``"harder"`` or ``"easier"``), ``Category`` (``"learnable"``,
+    ``"too_easy"`` or ``"too_hard"``) and ``derive_seed`` (a seed for a request that a
+    resumed run repeats).
+The run context and model requests
+    ``RunContext`` (``ctx``: the run directory, config, seed and ``ctx.models``); an
+    ``Endpoint`` (``ctx.models["teacher"]``) answers a ``ChatRequest`` with a ``Completion`` of
+    ``Choice`` objects. For backends: ``BackendReply``, ``Usage`` and ``BackendError``.
+Helpers for tasks
+    ``Lookahead`` (requests in flight, results in order), ``NearDuplicates`` and
+    ``text_tokens`` (near-duplicate questions), ``write_atomic`` (files a resume can trust),
+    ``embed`` and ``DEFAULT_EMBEDDING_MODEL`` (sentence embeddings, loaded on first use) and
+    ``import_optional`` (a heavy library, or a one-line error naming the extra to install).
+Errors
+    ``SdgError`` (the base of them all), ``ConfigError``, ``InputError``, ``MissingExtraError``.
+
+``__version__`` is the installed version of sdgcore.
+
+Compatibility: the names in ``__all__`` (and the test kit, :mod:`sdgcore.testing`) keep working
+across minor versions; a name to be removed or changed first warns for one minor version.
+Everything else under ``sdgcore.*`` is internal and may change in any release.
+Importing this module imports no heavy library (torch, litellm, numpy...).
 """
 
 from importlib.metadata import PackageNotFoundError, version
@@ -19,9 +49,35 @@ from sdgcore.base import (
     Trainer,
     Voter,
 )
-from sdgcore.errors import ConfigError, SdgError
+from sdgcore.config.values import RetrieverChoice, Secret
+from sdgcore.context import RunContext
+from sdgcore.dedup import NearDuplicates
+from sdgcore.dedup import tokens as text_tokens
+from sdgcore.embeddings import DEFAULT_MODEL as DEFAULT_EMBEDDING_MODEL
+from sdgcore.embeddings import embed
+from sdgcore.errors import ConfigError, InputError, MissingExtraError, SdgError, import_optional
 from sdgcore.hookspecs import hookimpl
-from sdgcore.records import Attempt, Sample, Source, Tokens, Vote
+from sdgcore.lookahead import Lookahead
+from sdgcore.models import (
+    BackendError,
+    BackendReply,
+    ChatRequest,
+    Choice,
+    Completion,
+    Endpoint,
+    Usage,
+)
+from sdgcore.records import (
+    Attempt,
+    Category,
+    Direction,
+    Sample,
+    Source,
+    Tokens,
+    Vote,
+    derive_seed,
+)
+from sdgcore.store.rundir import write_atomic
 
 try:
     __version__ = version("sdgcore")
@@ -31,21 +87,43 @@ except PackageNotFoundError:  # running from a source tree
 __all__ = [
     "Attempt",
     "Backend",
+    "BackendError",
+    "BackendReply",
+    "Category",
+    "ChatRequest",
+    "Choice",
     "Comparator",
+    "Completion",
     "Component",
     "ConfigError",
+    "DEFAULT_EMBEDDING_MODEL",
+    "Direction",
+    "Endpoint",
     "Hit",
+    "InputError",
+    "Lookahead",
+    "MissingExtraError",
+    "NearDuplicates",
     "Passage",
     "Retriever",
+    "RetrieverChoice",
     "Rewriter",
+    "RunContext",
     "Sample",
     "SdgError",
+    "Secret",
     "Source",
     "Task",
     "Tokens",
     "Trainer",
+    "Usage",
     "Vote",
     "Voter",
     "__version__",
+    "derive_seed",
+    "embed",
     "hookimpl",
+    "import_optional",
+    "text_tokens",
+    "write_atomic",
 ]

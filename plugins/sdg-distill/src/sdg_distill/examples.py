@@ -8,7 +8,7 @@ from typing import Any
 
 import attrs
 
-from sdgcore.errors import InputError
+from sdgcore import InputError
 
 
 @attrs.frozen

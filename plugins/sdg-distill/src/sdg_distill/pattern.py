@@ -13,13 +13,11 @@ import attrs
 
 from sdg_distill.examples import Example
 from sdg_distill.prompts import clip, pattern_messages
-from sdgcore.models import ChatRequest
-from sdgcore.records import derive_seed
-from sdgcore.store.rundir import write_atomic
+from sdgcore import ChatRequest, derive_seed, write_atomic
 
 if TYPE_CHECKING:
     from sdg_distill.plugin import DistillConfig
-    from sdgcore.models import Endpoint
+    from sdgcore import Endpoint
 
 FILE = "pattern.json"
 MAX_PATTERN_CHARS = 2000

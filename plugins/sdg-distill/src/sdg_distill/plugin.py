@@ -14,16 +14,22 @@ import attrs
 from sdg_distill.examples import load_examples
 from sdg_distill.pattern import Pattern, summarise
 from sdg_distill.prompts import QUESTION_SCHEMA, question_messages, rotate
-from sdgcore import Task, hookimpl
-from sdgcore.dedup import NearDuplicates, tokens
-from sdgcore.errors import SdgError
-from sdgcore.lookahead import Lookahead
-from sdgcore.models import ChatRequest, Completion
-from sdgcore.records import Sample, Source, derive_seed
+from sdgcore import (
+    ChatRequest,
+    Completion,
+    Lookahead,
+    NearDuplicates,
+    Sample,
+    SdgError,
+    Source,
+    Task,
+    derive_seed,
+    hookimpl,
+)
+from sdgcore import text_tokens as tokens
 
 if TYPE_CHECKING:
-    from sdgcore.context import RunContext
-    from sdgcore.models import Endpoint
+    from sdgcore import Endpoint, RunContext
 
 MAX_REJECTS = 50
 """Consecutive failed, empty or near-duplicate attempts after which generation ends."""

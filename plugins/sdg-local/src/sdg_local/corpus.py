@@ -16,8 +16,7 @@ import attrs
 
 from sdg_local.chunking import Chunk, Unit, chunk_document
 from sdg_local.ingest import Document, Skipped, load_documents
-from sdgcore.errors import InputError
-from sdgcore.store.rundir import write_atomic
+from sdgcore import InputError, write_atomic
 
 DOCUMENTS_FILE = "documents.json"
 SKIPPED_FILE = "skipped.json"

@@ -8,8 +8,8 @@ import re
 import attrs
 
 from sdg_local.prompts import leaks_context
-from sdgcore.dedup import tokens
-from sdgcore.models import Completion
+from sdgcore import Completion
+from sdgcore import text_tokens as tokens
 
 MIN_QUESTION_WORDS = 3
 """A shorter question is rejected: it cannot name what it asks about."""

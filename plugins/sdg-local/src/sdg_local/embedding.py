@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sdg_local import diversity, indexdir
-from sdgcore import Hit, Passage
-from sdgcore.embeddings import DEFAULT_MODEL, embed
+from sdgcore import Hit, Passage, embed
+from sdgcore import DEFAULT_EMBEDDING_MODEL as DEFAULT_MODEL
 
 if TYPE_CHECKING:
     import numpy as np

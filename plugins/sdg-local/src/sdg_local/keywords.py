@@ -24,12 +24,10 @@ from sdg_local.prompts import (
     keyword_messages,
     keyword_schema,
 )
-from sdgcore.models import ChatRequest
-from sdgcore.records import derive_seed
-from sdgcore.store.rundir import write_atomic
+from sdgcore import ChatRequest, derive_seed, write_atomic
 
 if TYPE_CHECKING:
-    from sdgcore.models import Endpoint
+    from sdgcore import Endpoint
 
 _T = TypeVar("_T")
 

@@ -13,14 +13,13 @@ from typing import TYPE_CHECKING, TypeVar
 
 import attrs
 
-from sdgcore import Hit, Passage, Retriever
-from sdgcore.embeddings import DEFAULT_MODEL
-from sdgcore.errors import import_optional
+from sdgcore import Hit, Passage, Retriever, import_optional
+from sdgcore import DEFAULT_EMBEDDING_MODEL as DEFAULT_MODEL
 
 if TYPE_CHECKING:
     from sdg_local.bm25 import BM25Index
     from sdg_local.embedding import EmbeddingIndex
-    from sdgcore.context import RunContext
+    from sdgcore import RunContext
 
 _I = TypeVar("_I")
 

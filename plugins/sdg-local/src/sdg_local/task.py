@@ -30,18 +30,23 @@ from sdg_local.prompts import (
     sample_messages,
 )
 from sdg_local.schedule import Plan, Planner, topics
-from sdgcore import Retriever, Task
-from sdgcore.config.values import RetrieverChoice
-from sdgcore.dedup import NearDuplicates
-from sdgcore.errors import SdgError
-from sdgcore.lookahead import Lookahead
-from sdgcore.models import ChatRequest
-from sdgcore.records import Sample, Source, Tokens, derive_seed
-from sdgcore.store.rundir import write_atomic
+from sdgcore import (
+    ChatRequest,
+    Lookahead,
+    NearDuplicates,
+    Retriever,
+    RetrieverChoice,
+    Sample,
+    SdgError,
+    Source,
+    Task,
+    Tokens,
+    derive_seed,
+    write_atomic,
+)
 
 if TYPE_CHECKING:
-    from sdgcore.context import RunContext
-    from sdgcore.models import Endpoint
+    from sdgcore import Endpoint, RunContext
 
 MAX_REJECTS = 30
 """Consecutive attempts that made nothing new after which generation ends."""

@@ -15,13 +15,10 @@ from typing import TYPE_CHECKING
 import attrs
 
 from sdg_rewriters.prompts import SCHEMA, build_messages
-from sdgcore import Rewriter, Sample, hookimpl
-from sdgcore.models import ChatRequest
-from sdgcore.records import derive_seed
+from sdgcore import ChatRequest, Rewriter, Sample, derive_seed, hookimpl
 
 if TYPE_CHECKING:
-    from sdgcore.context import RunContext
-    from sdgcore.records import Direction
+    from sdgcore import Direction, RunContext
 
 
 @attrs.frozen

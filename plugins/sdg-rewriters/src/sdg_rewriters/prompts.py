@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sdgcore.records import Direction, Sample
+from sdgcore import Direction, Sample
 
 HARDER = (
     "You rewrite exam questions to make them harder for a student model that solves them too "

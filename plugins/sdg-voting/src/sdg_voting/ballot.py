@@ -11,10 +11,7 @@ import math
 import attrs
 
 from sdg_voting.answers import extract, free_answer
-from sdgcore import Sample, Vote
-from sdgcore.context import RunContext
-from sdgcore.models import ChatRequest, Choice
-from sdgcore.records import derive_seed
+from sdgcore import ChatRequest, Choice, RunContext, Sample, Vote, derive_seed
 
 SYSTEM_PROMPT = (
     "Answer the question. Reason as much as you need, then end your reply with the final "

@@ -39,7 +39,7 @@ def similarities(texts: list[str], model: str, *, rules: Equivalence = DEFAULT,
     """
     import numpy as np
 
-    from sdgcore.embeddings import embed
+    from sdgcore import embed
 
     vectors = embed(texts, model, batch_size=batch_size)
     sim = np.clip((vectors @ vectors.T).astype(np.float64), -1.0, 1.0)

@@ -17,8 +17,7 @@ from sdg_voting.ballot import collect_votes
 from sdg_voting.equivalence import compare
 from sdg_voting.settings import AnswerRules, BallotConfig
 from sdg_voting.weights import group_votes, winner
-from sdgcore import Attempt, Comparator, Sample, Voter
-from sdgcore.context import RunContext
+from sdgcore import Attempt, Comparator, RunContext, Sample, Voter
 
 
 @attrs.frozen

@@ -20,11 +20,18 @@ from sdg_voting.exact import ExactComparator, ExactCompareConfig
 from sdg_voting.prompts import GRADE_SCHEMA, PICK_SCHEMA, grade_messages, pick_messages
 from sdg_voting.settings import AnswerRules, BallotConfig
 from sdg_voting.weights import group_votes, winner
-from sdgcore import Attempt, Comparator, Sample, Voter
-from sdgcore.context import RunContext
-from sdgcore.errors import SdgError
-from sdgcore.models import ChatRequest, Completion, Endpoint
-from sdgcore.records import derive_seed
+from sdgcore import (
+    Attempt,
+    ChatRequest,
+    Comparator,
+    Completion,
+    Endpoint,
+    RunContext,
+    Sample,
+    SdgError,
+    Voter,
+    derive_seed,
+)
 
 
 @attrs.frozen
