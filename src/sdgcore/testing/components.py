@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Callable
 
 import attrs
 
+from sdgcore.answer_format import AnswerFormat
 from sdgcore.base import Task
 from sdgcore.context import RunContext
 from sdgcore.hookspecs import hookimpl
@@ -18,10 +19,12 @@ from sdgcore.records import Sample, Source
 
 @attrs.frozen
 class ListTaskConfig:
-    """``task:`` for ``type: list``: the questions to yield, in order, then stop."""
+    """``task:`` for ``type: list``: the questions to yield, in order, then stop; each
+    answered as ``<answer_tag>...</answer_tag>`` (the samples' answer format)."""
 
     questions: list[str]
     repeat: bool = False
+    answer_tag: str = "answer"
 
 
 class ListTask(Task):
@@ -34,6 +37,7 @@ class ListTask(Task):
         while True:
             for i, question in enumerate(self.config.questions):
                 yield Sample(task=self.name, question=question,
+                             answer_format=AnswerFormat(tag=self.config.answer_tag),
                              source=Source(kind="list", locator={"index": i}))
             if not self.config.repeat:
                 return
@@ -41,11 +45,13 @@ class ListTask(Task):
 
 @attrs.frozen
 class PromptTaskConfig:
-    """``task:`` for ``type: prompt``: each prompt is sent to ``role``; each reply is a
+    """``task:`` for ``type: prompt``: each prompt is sent to ``role``, with the answer format
+    (``<answer_tag>...</answer_tag>``) its questions are answered in; each reply is a
     question."""
 
     prompts: list[str]
     role: str = "teacher"
+    answer_tag: str = "answer"
 
 
 class PromptTask(Task):
@@ -58,10 +64,12 @@ class PromptTask(Task):
         from sdgcore.models import ChatRequest
 
         endpoint = ctx.models[self.config.role]
+        fmt = AnswerFormat(tag=self.config.answer_tag)
         for i, prompt in enumerate(self.config.prompts):
-            done = await endpoint.chat(ChatRequest(messages=[{"role": "user", "content": prompt}]))
+            content = f"{prompt}\n\nAnswer format (whoever answers later is told): {fmt.line()}"
+            done = await endpoint.chat(ChatRequest(messages=[{"role": "user", "content": content}]))
             if done.ok:
-                yield Sample(task=self.name, question=done.choices[0].text,
+                yield Sample(task=self.name, question=done.choices[0].text, answer_format=fmt,
                              source=Source(kind="teacher", ref=endpoint.backend.model,
                                            locator={"prompt": i}))
 

@@ -36,8 +36,7 @@ def _brief(config: DistillConfig) -> list[str]:
     lines = [f"Instruction: {config.instruction.strip()}"]
     if config.input_format:
         lines.append(f"Question format: {config.input_format.strip()}")
-    if config.output_format:
-        lines.append(f"Answer format (for whoever answers later): {config.output_format.strip()}")
+    lines.append(f"Answer format (whoever answers later is told): {config.answer_format.line()}")
     return lines
 
 

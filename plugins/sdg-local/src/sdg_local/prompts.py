@@ -46,7 +46,8 @@ ANSWERABLE_SCHEMA: dict[str, Any] = {
 """What the judge returns when asked whether a sample is answerable from its context."""
 
 ANSWER_FORMAT = "End your reply with the short final answer alone, as <answer>...</answer>."
-"""A sample's ``answer_format``: what whoever answers it later is told."""
+"""The instruction of a sample's ``answer_format`` (its tag: the default ``answer``): what
+whoever answers it later is told."""
 
 MAX_EXCERPT_CHARS = 600
 """An excerpt shown for keyword extraction is cut to this many characters."""

@@ -77,12 +77,8 @@ def build_messages(sample: Sample, direction: Direction,
             if failed.answer is not None:
                 lines.append(f"(The student's answer: {failed.answer})")
             parts.append("\n".join(lines))
-    fmt = sample.answer_format
-    if fmt:
-        parts.append("The new question is answered in the same format; this line will still "
-                     f"follow it:\n{fmt}")
-    else:
-        parts.append("The new question is answered in the same format as the original.")
+    parts.append("The new question is answered in the same format; this line will still "
+                 f"follow it:\n{sample.answer_format.line()}")
     parts.append(OUTPUT)
     return [{"role": "system", "content": system},
             {"role": "user", "content": "\n\n".join(parts)}]

@@ -15,9 +15,10 @@ from sdgcore import ChatRequest, Choice, RunContext, Sample, Vote, derive_seed
 
 SYSTEM_PROMPT = (
     "Answer the question. Reason as much as you need, then end your reply with the final "
-    "answer alone, written as <{tag}>X</{tag}>, unless the question asks for another format."
+    "answer alone, in the format the question asks for."
 )
-"""The system message of a labelling request; ``{tag}`` is the configured answer tag."""
+"""The system message of a labelling request; the answer format itself is the last line of the
+sample's prompt (:meth:`~sdgcore.Sample.prompt`), and its tag is where the answer is read."""
 
 
 def vote_weight(choice: Choice) -> float:
@@ -36,12 +37,13 @@ def vote_weight(choice: Choice) -> float:
 
 
 def ballot_request(ctx: RunContext, sample: Sample, *, k: int, temperature: float,
-                   answer_tag: str, logprobs: bool = False, stage: str = "label") -> ChatRequest:
-    """The one request that asks for all ``k`` answers to ``sample``; its seed derives from
-    the run seed, the sample id and ``stage``, so a rerun hits the request cache."""
+                   logprobs: bool = False, stage: str = "label") -> ChatRequest:
+    """The one request that asks for all ``k`` answers to ``sample`` (its prompt ends with the
+    sample's answer format); its seed derives from the run seed, the sample id and ``stage``,
+    so a rerun hits the request cache."""
     return ChatRequest(
         messages=[
-            {"role": "system", "content": SYSTEM_PROMPT.format(tag=answer_tag)},
+            {"role": "system", "content": SYSTEM_PROMPT},
             {"role": "user", "content": sample.prompt()},
         ],
         n=k,
@@ -52,13 +54,14 @@ def ballot_request(ctx: RunContext, sample: Sample, *, k: int, temperature: floa
 
 
 async def collect_votes(ctx: RunContext, sample: Sample, *, model: str, k: int,
-                        temperature: float, answer_tag: str, logprobs: bool = False,
+                        temperature: float, logprobs: bool = False,
                         stage: str = "label", free_text: bool = False
                         ) -> Sample:
     """Ask ``model`` for ``k`` answers in one request (:func:`ballot_request`).
 
     :returns: the sample with one :class:`~sdgcore.Vote` per choice that came back (the
-        answer :func:`~sdg_voting.answers.extract` found in ``<answer_tag>`` or elsewhere,
+        answer :func:`~sdg_voting.answers.extract` found in the tag of the sample's
+        :attr:`~sdgcore.Sample.answer_format` or elsewhere,
         how, and :func:`vote_weight`; with ``free_text``, a bare last number is not taken as
         the answer, :func:`~sdg_voting.answers.free_answer`) and the request's tokens added;
         dropped ("label: teacher failed: ...") when no choice came back at all, or when the
@@ -67,11 +70,12 @@ async def collect_votes(ctx: RunContext, sample: Sample, *, model: str, k: int,
         run asks again for the missing answers instead of labelling from part of the ballot.
         Choices that came back unusable (truncated, unparseable) count against the agreement.
     """
-    request = ballot_request(ctx, sample, k=k, temperature=temperature, answer_tag=answer_tag,
-                             logprobs=logprobs, stage=stage)
+    request = ballot_request(ctx, sample, k=k, temperature=temperature, logprobs=logprobs,
+                             stage=stage)
     completion = await ctx.models[model].chat(request)
     read = free_answer if free_text else extract
-    votes = tuple(Vote(choice.text, *read(choice.text, answer_tag),
+    tag = sample.answer_format.tag
+    votes = tuple(Vote(choice.text, *read(choice.text, tag),
                        weight=vote_weight(choice))
                   for choice in completion.choices)
     sample = attrs.evolve(sample, votes=votes, tokens=sample.tokens + completion.tokens)

@@ -52,8 +52,7 @@ class ExactVoter(Voter):
         """
         cfg = self.config
         sample = await collect_votes(ctx, sample, model=cfg.model, k=cfg.k,
-                                     temperature=cfg.temperature,
-                                     answer_tag=cfg.answer_tag, logprobs=cfg.weighted)
+                                     temperature=cfg.temperature, logprobs=cfg.weighted)
         if sample.dropped:
             return sample
         votes = sample.votes
@@ -92,10 +91,10 @@ class ExactComparator(Comparator):
         return [self.check(sample, response) for response in responses]
 
     def check(self, sample: Sample, response: str) -> Attempt:
-        """Score one student ``response``: its extracted answer (``extractor`` says how)
-        against ``sample.answer``; ``reason`` names the rule that decided
+        """Score one student ``response``: its answer extracted by the sample's answer format
+        (``extractor`` says how) against ``sample.answer``; ``reason`` names the rule that decided
         (:func:`~sdg_voting.equivalence.compare`)."""
-        answer, how = extract(response, self.config.answer_tag)
+        answer, how = extract(response, sample.answer_format.tag)
         if answer is None:
             return Attempt(response, None, correct=False, reason="no answer found")
         if sample.answer is None:

@@ -107,8 +107,7 @@ class JudgeVoter(Voter):
         """
         cfg = self.config
         sample = await collect_votes(ctx, sample, model=cfg.model, k=cfg.k,
-                                     temperature=cfg.temperature,
-                                     answer_tag=cfg.answer_tag, free_text=True)
+                                     temperature=cfg.temperature, free_text=True)
         if sample.dropped:
             return sample
         votes = sample.votes
@@ -179,7 +178,7 @@ class JudgeComparator(Comparator):
         is scored by the ``exact`` comparator instead, its reason starting
         ``"exact fallback"``."""
         cfg = self.config
-        found = [free_answer(response, cfg.answer_tag) for response in responses]
+        found = [free_answer(response, sample.answer_format.tag) for response in responses]
         texts = [(answer or response).strip()
                  for response, (answer, _) in zip(responses, found, strict=True)]
         label = (sample.answer or sample.reference or "").strip()
@@ -193,8 +192,9 @@ class JudgeComparator(Comparator):
             temperature=0.0, seed=derive_seed(ctx.seed, sample.id, "judge-compare"),
             json_schema=GRADE_SCHEMA))
         verdicts, why = _verdicts(done, len(distinct))
-        exact = ExactComparator(ExactCompareConfig(cfg.answer_tag, cfg.tolerance,
-                                                   cfg.abs_tolerance, cfg.symbolic))
+        exact = ExactComparator(ExactCompareConfig(tolerance=cfg.tolerance,
+                                                   abs_tolerance=cfg.abs_tolerance,
+                                                   symbolic=cfg.symbolic))
         attempts = []
         for response, (answer, how), text in zip(responses, found, texts, strict=True):
             if not text:

@@ -61,8 +61,7 @@ class SemanticVoter(Voter):
         """
         cfg = self.config
         sample = await collect_votes(ctx, sample, model=cfg.model, k=cfg.k,
-                                     temperature=cfg.temperature,
-                                     answer_tag=cfg.answer_tag, free_text=True)
+                                     temperature=cfg.temperature, free_text=True)
         if sample.dropped:
             return sample
         votes = sample.votes
@@ -113,7 +112,7 @@ class SemanticComparator(Comparator):
         cfg = self.config
         if not responses:
             return []
-        found = [free_answer(response, cfg.answer_tag) for response in responses]
+        found = [free_answer(response, sample.answer_format.tag) for response in responses]
         label = (sample.answer or sample.reference or "").strip()
         if not label:
             return [Attempt(r, a, correct=False, reason="the sample has no label", extractor=h)

@@ -16,16 +16,16 @@ _non_negative = attrs.validators.ge(0.0)
 
 @attrs.frozen
 class AnswerRules:
-    """How final answers are found and compared (every voter and comparator).
+    """How final answers are compared (every voter and comparator); where they are found is
+    the sample's answer format (:attr:`sdgcore.Sample.answer_format`, its ``tag``), stated by
+    the task.
 
-    :param answer_tag: the tag a final answer is wrapped in (``<answer>...</answer>``).
     :param tolerance: relative tolerance when comparing numbers.
     :param abs_tolerance: absolute tolerance when comparing numbers (answers near zero).
     :param symbolic: compare math expressions with sympy (the ``sdg-voting[math]`` extra;
         skipped when sympy is not installed).
     """
 
-    answer_tag: str = "answer"
     tolerance: float = attrs.field(default=1e-6, validator=_non_negative)
     abs_tolerance: float = attrs.field(default=1e-9, validator=_non_negative)
     symbolic: bool = True
