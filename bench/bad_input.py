@@ -32,7 +32,7 @@ import yaml
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import common  # noqa: E402  (bench/ is a folder of scripts)
 
-from sdgcore.testing import scripted  # noqa: E402
+from sdgcore.testing import world  # noqa: E402
 
 Invoke = Callable[[list[str]], tuple[int, str]]
 """Runs ``sdg ARGS`` and returns its exit status and its output (stdout and stderr)."""
@@ -71,7 +71,7 @@ def _as_root() -> str | None:
 
 
 def _config(path: Path, api_base: str, run_dir: Path, **sections: Any) -> Path:
-    return scripted.write_config(path, api_base, run_dir, scripted.questions(5), **sections)
+    return world.write_config(path, api_base, run_dir, world.questions(5), **sections)
 
 
 def make_run(root: Path, api_base: str, invoke: Invoke) -> Path:
@@ -320,7 +320,7 @@ def subprocess_invoke(args: list[str]) -> tuple[int, str]:
     """``sdg ARGS`` in a subprocess, with the test components loaded."""
     sdg = str(Path(sys.executable).with_name("sdg"))
     done = subprocess.run([sdg, "-p", "sdgcore.testing.components", *args],
-                          env=scripted.sdg_env(), capture_output=True, text=True, timeout=300)
+                          env=world.sdg_env(), capture_output=True, text=True, timeout=300)
     return done.returncode, done.stdout + done.stderr
 
 
@@ -331,7 +331,7 @@ def main() -> None:
     common.add_output_args(parser)
     args = parser.parse_args()  # --quick changes nothing: the drill is small already
     with tempfile.TemporaryDirectory(prefix="sdg-bad-input-") as tmp, \
-            FakeOpenAIServer(scripted.script()) as server:
+            FakeOpenAIServer(world.script()) as server:
         try:
             rows = drill(Path(tmp), server.url, subprocess_invoke)
         finally:  # let the temporary directory be removed

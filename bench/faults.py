@@ -16,7 +16,7 @@ server requests than its retries (and re-asks) allow.
 
 ``--quick``: 3 kills of 30-question runs, fault runs of 40 questions.
 
-``sdg run`` runs in a subprocess; the scripted server (:mod:`sdgcore.testing.scripted`) runs in
+``sdg run`` runs in a subprocess; the scripted server (:mod:`sdgcore.testing.world`) runs in
 this process, whose log says what was sent.
 """
 
@@ -35,7 +35,7 @@ import attrs
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import common  # noqa: E402  (bench/ is a folder of scripts)
 
-from sdgcore.testing import drills, scripted  # noqa: E402
+from sdgcore.testing import drills, world  # noqa: E402
 from sdgcore.testing.server import FakeOpenAIServer  # noqa: E402
 
 RETRIES, REASK = 3, 1
@@ -44,15 +44,15 @@ LIMITS = {"retries": RETRIES, "reask": REASK, "backoff": 0.01, "max_backoff": 0.
 
 
 def kill_drill(tmp: Path, kills: int, n: int, seed: int) -> dict:
-    items = scripted.questions(n)
+    items = world.questions(n)
     rng = random.Random(seed)
     target = {"learnable": 10 * n, "batch": 16}
     rows = []
-    with FakeOpenAIServer(scripted.script(), latency=0.005) as server:
+    with FakeOpenAIServer(world.script(), latency=0.005) as server:
         ref_dir = tmp / "reference"
-        config = scripted.write_config(tmp / "reference.yaml", server.url, ref_dir, items,
+        config = world.write_config(tmp / "reference.yaml", server.url, ref_dir, items,
                                        target=target)
-        done = subprocess.run(scripted.sdg_command(config), env=scripted.sdg_env(),
+        done = subprocess.run(world.sdg_command(config), env=world.sdg_env(),
                               capture_output=True, text=True, timeout=600)
         if done.returncode != 0:
             raise SystemExit(f"the reference run failed:\n{done.stderr}")
@@ -60,7 +60,7 @@ def kill_drill(tmp: Path, kills: int, n: int, seed: int) -> dict:
         reference = drills.datasets(ref_dir)
         for i in range(kills):
             run_dir = tmp / f"killed-{i}"
-            config = scripted.write_config(tmp / f"killed-{i}.yaml", server.url, run_dir, items,
+            config = world.write_config(tmp / f"killed-{i}.yaml", server.url, run_dir, items,
                                            target=target)
             drill = drills.kill_and_resume(server, config, run_dir, rng.randint(1, total),
                                            timeout=600)
@@ -79,10 +79,10 @@ def kill_drill(tmp: Path, kills: int, n: int, seed: int) -> dict:
 
 
 def fault_drill(tmp: Path, rate: float, n: int, seed: int, hang_after: float) -> dict:
-    items = scripted.questions(n)
-    with FakeOpenAIServer(scripted.script(rate, seed=seed)) as server:
+    items = world.questions(n)
+    with FakeOpenAIServer(world.script(rate, seed=seed)) as server:
         run_dir = tmp / f"faults-{rate:g}"
-        config = scripted.write_config(tmp / f"faults-{rate:g}.yaml", server.url, run_dir,
+        config = world.write_config(tmp / f"faults-{rate:g}.yaml", server.url, run_dir,
                                        items, limits=LIMITS,
                                        target={"learnable": 10 * n, "batch": 64},
                                        run={"dir": str(run_dir), "concurrency": 16})

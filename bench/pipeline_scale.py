@@ -3,7 +3,7 @@
 Each size is one ``sdg run`` in a subprocess (the ``list`` task over N distinct questions,
 exact voting with k=5, 4 student attempts, one difficulty-rewrite round; the scripted student
 mixes learnable, too easy, too hard and dropped samples) against the scripted server of
-:mod:`sdgcore.testing.scripted` in a process of its own. Measured per size: wall time per
+:mod:`sdgcore.testing.world` in a process of its own. Measured per size: wall time per
 sample and the peak RSS of the run process (its ``ru_maxrss``); memory must stay flat as N
 grows, so the table ends with the RSS ratio of the largest size to the smallest (flat ~1.0).
 
@@ -24,11 +24,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import common  # noqa: E402  (bench/ is a folder of scripts)
 
-from sdgcore.testing import scripted  # noqa: E402
+from sdgcore.testing import world  # noqa: E402
 
 
 def start_server() -> tuple[subprocess.Popen[str], str]:
-    proc = subprocess.Popen([sys.executable, "-m", "sdgcore.testing.scripted"],
+    proc = subprocess.Popen([sys.executable, "-m", "sdgcore.testing.world"],
                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     assert proc.stdout is not None
     return proc, proc.stdout.readline().strip()
@@ -36,11 +36,11 @@ def start_server() -> tuple[subprocess.Popen[str], str]:
 
 def run_size(url: str, tmp: Path, n: int, concurrency: int) -> dict:
     run_dir = tmp / f"run-{n}"
-    config = scripted.write_config(
-        tmp / f"scale-{n}.yaml", url, run_dir, scripted.questions(n),
+    config = world.write_config(
+        tmp / f"scale-{n}.yaml", url, run_dir, world.questions(n),
         limits={"concurrency": 256},
         run={"dir": str(run_dir), "concurrency": concurrency})
-    done = common.run_child(scripted.sdg_command(config), env=scripted.sdg_env(), timeout=3600)
+    done = common.run_child(world.sdg_command(config), env=world.sdg_env(), timeout=3600)
     if done["returncode"] != 0:
         raise SystemExit(f"sdg run for N={n} failed ({done['returncode']}):\n{done['stderr']}")
     summary = json.loads((run_dir / "summary.json").read_text())

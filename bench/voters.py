@@ -41,7 +41,7 @@ import attrs
 from common import add_output_args, print_table, write_results
 
 from sdg_voting.answers import equivalent, extract
-from sdgcore.config import structure
+from sdgcore.config.loader import structure
 from sdgcore.config.values import Secret
 from sdgcore.context import RunContext
 from sdgcore.models import Endpoint

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from sdgcore.testing import components, scripted
+from sdgcore.testing import components, world
 from sdgcore.testing.modules import load_path
 from sdgcore.testing.server import FakeOpenAIServer
 
@@ -37,7 +37,7 @@ def drill(tmp_path_factory):
         return result.exit_code, result.output
 
     try:
-        with FakeOpenAIServer(scripted.script()) as server:
+        with FakeOpenAIServer(world.script()) as server:
             rows = bad_input.drill(root, server.url, invoke)
         yield root, {row["case"]: row for row in rows}
     finally:

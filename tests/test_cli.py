@@ -3,10 +3,11 @@ import os
 import tomllib
 from pathlib import Path
 
+import click
 import pytest
 import yaml
 
-from sdgcore import __version__
+from sdgcore import __version__, hookimpl
 from sdgcore.records import Sample
 from sdgcore.testing import components
 from sdgcore.testing.server import Reply, Script
@@ -158,7 +159,8 @@ def test_run_keeps_its_directory_and_refuses_another_config(sdg_cli, make_plugin
     assert [s.question for s in samples] == ["q1", "q2"]  # repeats are the same samples
     assert all(s.answer == "4" and s.pass_rate == 1.0 for s in samples)
     saved = yaml.safe_load((run_dir / "config.yaml").read_text())
-    assert saved["task"] == {"type": "list", "questions": ["q1", "q2"], "repeat": True}
+    assert saved["task"] == {"type": "list", "questions": ["q1", "q2"], "repeat": True,
+                             "answer_tag": "answer"}
     marker = json.loads((run_dir / "sdg-run.json").read_text())
     assert marker["versions"]["sdgcore"] == __version__
 
@@ -253,3 +255,34 @@ def test_results_are_ordinary_files(tmp_path):
     os.umask(mask)
     assert path.stat().st_mode & 0o777 == 0o666 & ~mask
     assert [p.name for p in tmp_path.iterdir()] == ["out.jsonl"]  # no temporary file left
+
+
+class _TakesRun:
+    """A plugin whose command takes a name that is already taken."""
+
+    __name__ = "takes_run"
+
+    @hookimpl
+    def sdg_add_commands(self, cli):
+        cli.add_command(click.Command("run", help="Not the real run."))
+
+
+class _AddsHello:
+    __name__ = "adds_hello"
+
+    @hookimpl
+    def sdg_add_commands(self, cli):
+        cli.add_command(click.Command("hello", callback=lambda: click.echo("hi"),
+                                      help="Say hi."))
+
+
+def test_a_command_name_taken_twice_leaves_out_that_plugins_commands(sdg_cli,
+                                                                     make_plugin_manager):
+    manager = make_plugin_manager(_TakesRun(), _AddsHello())
+    result = sdg_cli(["--help"], manager=manager)
+    assert result.exit_code == 0, result.output
+    assert "Say hi." in result.output and "Not the real run." not in result.output
+    assert ("warning: plugin 'takes_run' (takes_run): it adds the command 'run', which is "
+            "already taken; its commands are left out") in " ".join(result.output.split())
+    assert sdg_cli(["hello"], manager=manager).output.endswith("hi\n")
+    assert "Run the pipeline" in sdg_cli(["run", "--help"], manager=manager).output

@@ -6,7 +6,7 @@ import yaml
 
 from sdgcore import hookimpl
 from sdgcore.base import Comparator, Task
-from sdgcore.config import dump_config, fingerprint, load_config
+from sdgcore.config.loader import dump_config, fingerprint, load_config
 from sdgcore.config.values import Secret
 from sdgcore.errors import ConfigError
 from sdgcore.records import Attempt

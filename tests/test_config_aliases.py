@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from sdgcore.config import dump_config, load_config
 from sdgcore.config import loader
+from sdgcore.config.loader import dump_config, load_config
 from sdgcore.errors import ConfigError
 
 QUICKSTART = Path(__file__).parent.parent / "examples" / "quickstart.yaml"

@@ -78,6 +78,61 @@ def sdg_register_tasks(registr):
     registr(Stray)
 '''
 
+BROKEN_COMMANDS_PLUGIN = '''
+import click
+from sdgcore import hookimpl
+from sdgcore.testing.components import ListTask
+
+
+class Kept(ListTask):
+    name = "kept"
+
+
+@hookimpl
+def sdg_register_tasks(register):
+    register(Kept)
+
+
+@hookimpl
+def sdg_add_commands(cli):
+    @click.command()
+    def half():
+        """Added before the hook fails."""
+
+    cli.add_command(half)
+    raise RuntimeError("no commands today")
+'''
+
+HELLO_PLUGIN = '''
+import click
+from sdgcore import Task, hookimpl
+
+
+class Distill(Task):
+    """A second task named distill: registering it fails."""
+
+    name = "distill"
+
+    async def generate(self, ctx):
+        return
+        yield
+
+
+@hookimpl
+def sdg_register_tasks(register):
+    register(Distill)
+
+
+@hookimpl
+def sdg_add_commands(cli):
+    @click.command()
+    def hello():
+        """Say hello."""
+        click.echo("hello from a plugin")
+
+    cli.add_command(hello)
+'''
+
 
 def install(root: Path, dist: str, module: str, source: str) -> Path:
     project = root / dist
@@ -117,6 +172,9 @@ def sites(tmp_path_factory):
         "clash": install(root, "sdg-clash-test", "sdg_clash_test", CLASH_PLUGIN),
         "wrong_argument": install(root, "sdg-wrong-argument-test", "sdg_wrong_argument_test",
                                   WRONG_ARGUMENT_PLUGIN),
+        "broken_commands": install(root, "sdg-broken-commands-test", "sdg_broken_commands_test",
+                                   BROKEN_COMMANDS_PLUGIN),
+        "hello": install(root, "sdg-hello-test", "sdg_hello_test", HELLO_PLUGIN),
     }
 
 
@@ -183,6 +241,44 @@ def test_a_hook_with_a_wrong_argument_skips_the_plugin_and_every_command_works(s
     assert states["sdg_wrong_argument_test"] == "failed"
     assert states["voting"] == states["local"] == "loaded"
     assert "stray" not in {c["name"] for c in data["components"]}
+
+
+def test_a_command_hook_that_raises_leaves_out_its_commands_and_every_command_works(
+        sites, tmp_path):
+    expected = ("warning: plugin 'sdg_broken_commands_test' (sdg-broken-commands-test): "
+                "sdg_add_commands raised RuntimeError: no commands today; its commands are "
+                "left out")
+    site = sites["broken_commands"]
+    for args in (["--help"], ["init", "new.yaml"], ["plugins", "--json"], ["plugins", "--help"]):
+        result = sdg(args, site, tmp_path)
+        assert result.returncode == 0, result.stderr
+        assert [line for line in result.stderr.splitlines() if "broken-commands" in line] \
+            == [expected]
+        assert "internal error" not in result.stderr
+    assert (tmp_path / "new.yaml").is_file()
+    data = json.loads(sdg(["plugins", "--json"], site, tmp_path).stdout)
+    states = {p["name"]: p["state"] for p in data["plugins"]}
+    assert states["sdg_broken_commands_test"] == states["voting"] == "loaded"
+    assert "kept" in {c["name"] for c in data["components"]}  # only its commands are left out
+    assert "half" not in sdg(["--help"], site, tmp_path).stdout
+    missing = sdg(["half"], site, tmp_path)
+    assert missing.returncode == 2 and "No such command 'half'" in missing.stderr
+
+
+def test_help_and_plugin_commands_run_no_registration_hook(sites, tmp_path):
+    """``sdg --help`` lists a plugin's commands, and they run, though its registrations
+    clash: only the commands that need the registry fail on that."""
+    help_text = sdg(["--help"], sites["hello"], tmp_path)
+    assert help_text.returncode == 0, help_text.stderr
+    assert "hello" in help_text.stdout and "Say hello." in help_text.stdout
+    assert help_text.stderr == ""
+    hello = sdg(["hello"], sites["hello"], tmp_path)
+    assert (hello.returncode, hello.stdout, hello.stderr) == (0, "hello from a plugin\n", "")
+    assert sdg(["init", "new.yaml"], sites["hello"], tmp_path).returncode == 0
+    listed = sdg(["plugins"], sites["hello"], tmp_path)
+    assert listed.returncode == 1
+    assert "task 'distill' is registered twice: by sdg-distill and by sdg-hello-test" \
+        in listed.stderr
 
 
 def test_duplicate_names_fail_naming_both_distributions(sites, tmp_path):

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from sdgcore.testing import drills, scripted
+from sdgcore.testing import drills, world
 from sdgcore.testing.server import FakeOpenAIServer
 
 RETRIES, REASK = 3, 1
@@ -24,24 +24,24 @@ FAULT_LIMITS = {"retries": RETRIES, "reask": REASK, "backoff": 0.01, "max_backof
 
 def reference_run(tmp_path: Path, server: FakeOpenAIServer, items: list[str]) -> Path:
     run_dir = tmp_path / "reference"
-    config = scripted.write_config(tmp_path / "reference.yaml", server.url, run_dir, items,
+    config = world.write_config(tmp_path / "reference.yaml", server.url, run_dir, items,
                                  target={"learnable": 1000, "batch": 8})
-    done = subprocess.run(scripted.sdg_command(config), env=scripted.sdg_env(),
+    done = subprocess.run(world.sdg_command(config), env=world.sdg_env(),
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     return run_dir
 
 
 def test_random_sigkills_resume_to_the_same_datasets_without_paying_twice(tmp_path):
-    items = scripted.questions(30)
+    items = world.questions(30)
     rng = random.Random(7)
-    with FakeOpenAIServer(scripted.script(), latency=0.01) as server:
+    with FakeOpenAIServer(world.script(), latency=0.01) as server:
         reference = reference_run(tmp_path, server, items)
         total = server.count()
         seen = []
         for i in range(3):
             run_dir = tmp_path / f"killed-{i}"
-            config = scripted.write_config(tmp_path / f"killed-{i}.yaml", server.url, run_dir,
+            config = world.write_config(tmp_path / f"killed-{i}.yaml", server.url, run_dir,
                                          items, target={"learnable": 1000, "batch": 8})
             drill = drills.kill_and_resume(server, config, run_dir, rng.randint(1, total))
             assert drill.exit_code == 0, drill.stderr
@@ -55,10 +55,10 @@ def test_random_sigkills_resume_to_the_same_datasets_without_paying_twice(tmp_pa
 def test_the_kill_drill_notices_replies_paid_twice(tmp_path):
     """Control: with the request cache deleted before the resume, replies kept before the
     kill are paid again, and the drill counts them."""
-    items = scripted.questions(10)
-    with FakeOpenAIServer(scripted.script(), latency=0.01) as server:
+    items = world.questions(10)
+    with FakeOpenAIServer(world.script(), latency=0.01) as server:
         run_dir = tmp_path / "run"
-        config = scripted.write_config(tmp_path / "run.yaml", server.url, run_dir, items,
+        config = world.write_config(tmp_path / "run.yaml", server.url, run_dir, items,
                                      target={"learnable": 1000, "batch": 4})
         cache = run_dir / "requests.sqlite"
 
@@ -73,10 +73,10 @@ def test_the_kill_drill_notices_replies_paid_twice(tmp_path):
 
 @pytest.mark.parametrize("rate", [0.2, 0.5])
 def test_faults_end_with_every_sample_accounted_for_and_bounded_retries(tmp_path, rate):
-    items = scripted.questions(25)
-    with FakeOpenAIServer(scripted.script(rate, seed=11)) as server:
+    items = world.questions(25)
+    with FakeOpenAIServer(world.script(rate, seed=11)) as server:
         run_dir = tmp_path / "run"
-        config = scripted.write_config(tmp_path / "run.yaml", server.url, run_dir, items,
+        config = world.write_config(tmp_path / "run.yaml", server.url, run_dir, items,
                                      limits=FAULT_LIMITS, run={"dir": str(run_dir),
                                                                "concurrency": 8})
         drill = drills.run_with_faults(server, config, run_dir, items, retries=RETRIES,

@@ -3,6 +3,7 @@
 cannot be a table (base class, hookspec, choice class, config field), and a kind added in
 one place only fails here, naming what is missing."""
 
+import importlib
 import inspect
 import typing
 from collections.abc import Mapping
@@ -18,10 +19,16 @@ from sdgcore.config.values import Selected
 from sdgcore.kinds import KINDS, Kind, by_section
 from sdgcore.plugins import catalog, create_plugin_manager, manager
 from sdgcore.plugins.catalog import provider_hint
-from sdgcore.plugins.registry import Registry
+from sdgcore.plugins.components import Registry
 from sdgcore.testing import components
 
 SRC = Path(base.__file__).parent
+
+
+def load(ref: str) -> type:
+    """The class a ``"module:Class"`` reference of the table names."""
+    module, _, name = ref.partition(":")
+    return getattr(importlib.import_module(module), name)
 NOT_KINDS = {"sdg_add_commands"}
 """Hookspecs that register no kind."""
 
@@ -87,7 +94,7 @@ def disagreements(table: Mapping[str, Kind], registry: Registry) -> list[str]:
                 out.append(f"{name}: {kind.hook}'s docstring does not name "
                            f"``{kind.section}.{kind.key}``")
         try:
-            choice = kind.choice_class
+            choice = load(kind.choice)
         except (ImportError, AttributeError):
             out.append(f"{name}: no choice class {kind.choice}")
         else:
@@ -137,10 +144,10 @@ def test_a_kind_missing_from_the_table_is_named_everywhere_it_is_written(registr
 
 
 def test_every_other_table_is_derived_from_the_one():
-    assert base.KINDS == {name: kind.base_class for name, kind in KINDS.items()}
+    assert base.KINDS == {name: getattr(base, kind.base) for name, kind in KINDS.items()}
     assert list(base.KINDS) == list(KINDS)  # the registry's (and `sdg plugins`') order
     assert manager._REGISTER_HOOKS == {name: kind.hook for name, kind in KINDS.items()}
-    assert schema.CHOICES == {name: kind.choice_class for name, kind in KINDS.items()}
+    assert schema.CHOICES == {name: load(kind.choice) for name, kind in KINDS.items()}
     assert reference.PLUGIN_SECTIONS == {name: kind.section for name, kind in KINDS.items()}
     assert schema.DEFAULTS == {"voter": {"type": "exact"}, "rewrite": {"type": "difficulty"}}
     assert catalog.FIRST_PARTY == {(kind.name, name): dist for kind in KINDS.values()

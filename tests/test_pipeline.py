@@ -1,7 +1,7 @@
 """The whole pipeline against a scripted loopback server whose student pass rates are known.
 
 The teacher (model "teacher-model") and the student ("student-model") are both served by one
-:class:`FakeOpenAIServer` answering with :mod:`sdgcore.testing.scripted`; replies depend only on
+:class:`FakeOpenAIServer` answering with :mod:`sdgcore.testing.world`; replies depend only on
 the request's content, so a run is deterministic whatever order requests arrive in.
 Real plugins throughout: the ``list`` task, the ``exact`` voter and the ``difficulty`` rewriter.
 """
@@ -9,21 +9,23 @@ Real plugins throughout: the ``list`` task, the ``exact`` voter and the ``diffic
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from pathlib import Path
 
 import attrs
 import pytest
 
+from sdgcore import AnswerFormat
 from sdgcore.hookspecs import hookimpl
 from sdgcore.records import Sample
-from sdgcore.testing import components, drills, scripted
-from sdgcore.testing.server import FakeOpenAIServer, Script
+from sdgcore.testing import components, drills, world
+from sdgcore.testing.server import FakeOpenAIServer, Reply, Script
 
 
 def config(tmp_path: Path, server: FakeOpenAIServer, run_dir: Path, questions: list[str],
            **extra) -> Path:
-    return scripted.write_config(tmp_path / f"{run_dir.name}.yaml", server.url, run_dir,
+    return world.write_config(tmp_path / f"{run_dir.name}.yaml", server.url, run_dir,
                                questions, **{"target": {"learnable": 100}, **extra})
 
 
@@ -37,7 +39,7 @@ def test_every_sample_lands_where_its_pass_rate_says(sdg_cli, make_plugin_manage
     from sdg_voting import plugin as voting
 
     questions = ["Q1 [learnable]", "Q2 [easy]", "Q3 [hard]", "Q4 [split]", "Q5 [broken]"]
-    with FakeOpenAIServer(Script.respond(scripted.answer)) as server:
+    with FakeOpenAIServer(Script.respond(world.answer)) as server:
         run_dir = tmp_path / "run"
         manager = make_plugin_manager(components, voting, rewriters)
         result = sdg_cli(["run", str(config(tmp_path, server, run_dir, questions))],
@@ -77,7 +79,8 @@ def test_every_sample_lands_where_its_pass_rate_says(sdg_cli, make_plugin_manage
 @attrs.frozen
 class StatedConfig(components.ListTaskConfig):
     """``task:`` for ``type: stated``: the ``list`` task, each sample with ``answer_format``
-    and, where ``gold`` names its question, a known answer."""
+    (the instruction of its answer format) and, where ``gold`` names its question, a known
+    answer."""
 
     answer_format: str | None = None
     gold: dict[str, str] = attrs.field(factory=dict)
@@ -92,7 +95,8 @@ class StatedTask(components.ListTask):
 
     async def generate(self, ctx):
         async for sample in super().generate(ctx):
-            yield attrs.evolve(sample, answer_format=self.config.answer_format,
+            fmt = AnswerFormat(self.config.answer_tag, self.config.answer_format)
+            yield attrs.evolve(sample, answer_format=fmt,
                                gold=self.config.gold.get(sample.question))
 
 
@@ -112,7 +116,7 @@ def test_a_rewrite_starts_clean_of_its_parents_scoring(sdg_cli, make_plugin_mana
 
     fmt = "End your reply with <answer>N</answer>."
     questions = ["Q2 [easy]", "Q3 [hard]"]
-    with FakeOpenAIServer(Script.respond(scripted.answer)) as server:
+    with FakeOpenAIServer(Script.respond(world.answer)) as server:
         run_dir = tmp_path / "run"
         path = config(tmp_path, server, run_dir, questions, solve={"n": 4, "gate": True},
                       task={"type": "stated", "questions": questions, "answer_format": fmt,
@@ -127,11 +131,12 @@ def test_a_rewrite_starts_clean_of_its_parents_scoring(sdg_cli, make_plugin_mana
                 for name, rows in drills.outputs(run_dir).items()}
     parent = exported["too_easy"]["Q2 [easy]"]
     assert parent["scoring"] == {"gate": "passed"} and len(parent["attempts"]) == 1
-    assert parent["gold"] == "7" and parent["answer_format"] == fmt
+    stated = {"tag": "answer", "instruction": fmt}
+    assert parent["gold"] == "7" and parent["answer_format"] == stated
     [child] = [s for s in exported["learnable"].values() if s["parent_id"] == parent["id"]]
     assert len(child["attempts"]) == 4 and child["pass_rate"] == 0.5
     assert "gate" not in child["scoring"] and "gate" not in child["meta"]
-    assert child["gold"] is None and child["answer_format"] == fmt
+    assert child["gold"] is None and child["answer_format"] == stated
     assert set(child["meta"]) == {"rewrite_change"}
     # the hard one failed the gate: no record either, and its full n attempts
     hard = exported["too_hard"]["Q3 [hard]"]
@@ -141,13 +146,75 @@ def test_a_rewrite_starts_clean_of_its_parents_scoring(sdg_cli, make_plugin_mana
     assert any(child["question"] in p for p in prompts)
 
 
+_STATED_TAG = re.compile(r"as <(\w+)>\.\.\.</\1>\.$")
+
+
+def follows_the_format(request):
+    """:func:`world.answer`, by a model that writes its final answer in the tag the prompt
+    asks for (``<answer>`` when it asks for none); a generation request (no system message)
+    is answered with the question its first line names after "Write "."""
+    if not any(m.get("role") == "system" for m in request.body["messages"]):
+        return Reply(request.last_user.splitlines()[0].removeprefix("Write "))
+    answer = world.answer(request)
+    if not isinstance(answer, list):
+        return answer
+    stated = _STATED_TAG.search(request.last_user)
+    tag = stated.group(1) if stated else "answer"
+    return [attrs.evolve(reply, content=reply.content.replace("<answer>", f"<{tag}>")
+                         .replace("</answer>", f"</{tag}>")) for reply in answer]
+
+
+def test_the_tasks_answer_format_reaches_every_model_and_every_reader(
+        sdg_cli, make_plugin_manager, tmp_path):
+    """Issue 12: one answer-format contract. The task states a format with the tag
+    ``final``; the teacher generating the questions, the teacher voting and the student
+    (a rewrite's too) are all told it, and the voter and the comparator read the answers
+    from ``<final>`` tags, with no ``answer_tag`` in their config."""
+    from sdg_rewriters import plugin as rewriters
+    from sdg_voting import plugin as voting
+    from sdg_voting.ballot import SYSTEM_PROMPT
+
+    line = "End your reply with the final answer alone, as <final>...</final>."
+    with FakeOpenAIServer(Script.respond(follows_the_format)) as server:
+        run_dir = tmp_path / "run"
+        path = config(tmp_path, server, run_dir, [], task={
+            "type": "prompt", "prompts": ["Write Q1 [learnable]", "Write Q2 [easy]"],
+            "answer_tag": "final"})
+        result = sdg_cli(["run", str(path)],
+                         manager=make_plugin_manager(components, voting, rewriters))
+        assert result.exit_code == 0, result.output
+        requests = [(r.body["model"], r.body["messages"]) for r in server.requests
+                    if not r.body.get("response_format")]  # the rewrites aside
+
+    generate = [m[-1]["content"] for model, m in requests if len(m) == 1]
+    ballots = [m for model, m in requests if model == "teacher-model" and len(m) == 2]
+    students = [m[-1]["content"] for model, m in requests if model == "student-model"]
+    assert len(generate) == 2 and all(p.endswith(f"told): {line}") for p in generate)
+    assert len(ballots) == 3 and all(m[-1]["content"].endswith(f"\n\n{line}") and
+                                     m[0]["content"] == SYSTEM_PROMPT for m in ballots)
+    assert len(students) == 3 and all(p.endswith(f"\n\n{line}") for p in students)
+    assert len(requests) == len(generate) + len(ballots) + len(students)
+
+    learnable = {s.question: s for s in read(run_dir, "learnable")}
+    [easy] = read(run_dir, "too_easy")
+    [child] = [s for s in learnable.values() if s.parent_id == easy.id]
+    assert learnable["Q1 [learnable]"].pass_rate == 0.5 and child.pass_rate == 0.5
+    assert easy.pass_rate == 1.0 and easy.answer == "7"
+    for sample in (learnable["Q1 [learnable]"], easy, child):
+        assert sample.answer_format == AnswerFormat(tag="final")
+        assert sample.prompt().endswith(line) and sample.agreement == 1.0
+        assert [v.extractor for v in sample.votes] == ["tag"] * 5
+        assert [a.extractor for a in sample.attempts] == ["tag"] * 4
+        assert all("<final>" in r.response for r in (*sample.votes, *sample.attempts))
+
+
 def test_targets_and_budgets_stop_generation(sdg_cli, make_plugin_manager, tmp_path):
     from sdg_rewriters import plugin as rewriters
     from sdg_voting import plugin as voting
 
     manager = make_plugin_manager(components, voting, rewriters)
     questions = [f"Q{i} [learnable]" for i in range(30)]
-    with FakeOpenAIServer(Script.respond(scripted.answer)) as server:
+    with FakeOpenAIServer(Script.respond(world.answer)) as server:
         run_dir = tmp_path / "target"
         path = config(tmp_path, server, run_dir, questions,
                       target={"learnable": 5, "batch": 4})
@@ -167,13 +234,13 @@ def test_targets_and_budgets_stop_generation(sdg_cli, make_plugin_manager, tmp_p
 
 @pytest.mark.parametrize("kill_at", [0.1, 0.5, 0.9])
 def test_killed_runs_resume_to_the_same_datasets_without_paying_twice(tmp_path, kill_at):
-    questions = scripted.questions(20)
-    with FakeOpenAIServer(scripted.script(), latency=0.02) as server:
+    questions = world.questions(20)
+    with FakeOpenAIServer(world.script(), latency=0.02) as server:
         reference_dir = tmp_path / "reference"
         reference = subprocess.run(
-            scripted.sdg_command(config(tmp_path, server, reference_dir, questions,
+            world.sdg_command(config(tmp_path, server, reference_dir, questions,
                                       target={"learnable": 100, "batch": 6})),
-            env=scripted.sdg_env(), capture_output=True, text=True, timeout=120)
+            env=world.sdg_env(), capture_output=True, text=True, timeout=120)
         assert reference.returncode == 0, reference.stderr
         kill_after = max(1, int(kill_at * server.count()))
 
@@ -195,7 +262,7 @@ def test_parquet_and_hf_exports_match_the_jsonl(sdg_cli, make_plugin_manager, tm
     from sdg_voting import plugin as voting
 
     questions = ["Q1 [learnable]", "Q2 [easy]", "Q4 [split]"]
-    with FakeOpenAIServer(Script.respond(scripted.answer)) as server:
+    with FakeOpenAIServer(Script.respond(world.answer)) as server:
         run_dir = tmp_path / "run"
         path = config(tmp_path, server, run_dir, questions,
                       export={"formats": ["jsonl", "parquet", "hf"]})

@@ -4,6 +4,7 @@ import attrs
 import cattrs
 import pytest
 
+from sdgcore import AnswerFormat
 from sdgcore.records import Attempt, Sample, Source, Tokens, Vote, sample_id
 
 
@@ -15,7 +16,7 @@ def full_sample() -> Sample:
         answer="5",
         gold="5",
         context="Two plus three is five.",
-        answer_format="End with <answer>N</answer>.",
+        answer_format=AnswerFormat(tag="final", instruction="End with <final>N</final>."),
         source=Source(kind="document", ref="docs/a.pdf",
                       locator={"chunks": ["c1", "c2"], "pages": [1, 2]}),
         votes=(Vote("... <answer>5</answer>", "5", "tag", 1.0), Vote("six", None, None, 0.5)),
@@ -41,6 +42,21 @@ def test_json_round_trip_is_lossless():
     again = Sample.from_json(line)
     assert again == sample
     assert again.to_dict() == json.loads(line)
+
+
+def test_the_answer_format_round_trips_and_is_never_none():
+    data = full_sample().to_dict()
+    assert data["answer_format"] == {"tag": "final", "instruction": "End with <final>N</final>."}
+    assert Sample(task="t", question="q").to_dict()["answer_format"] == {
+        "tag": "answer", "instruction": None}
+    # records written when the format was a plain instruction, or none, still read
+    assert Sample.from_dict({**data, "answer_format": "End with X."}).answer_format == \
+        AnswerFormat(instruction="End with X.")
+    assert Sample.from_dict({**data, "answer_format": None}).answer_format == AnswerFormat()
+    with pytest.raises(cattrs.BaseValidationError):
+        Sample.from_dict({**data, "answer_format": {"tag": "final", "surprise": 1}})
+    with pytest.raises(ValueError, match="answer tag"):
+        AnswerFormat(tag="<final>")
 
 
 def test_unicode_survives():
@@ -84,8 +100,13 @@ def test_tokens_add():
 
 def test_prompt_is_context_question_then_answer_format():
     bare = Sample(task="t", question="How many?")
-    assert bare.prompt() == "How many?"
-    formatted = attrs.evolve(bare, answer_format="End with <answer>N</answer>.")
+    assert bare.prompt() == ("How many?\n\n"
+                             "End your reply with the final answer alone, as <answer>...</answer>.")
+    tagged = attrs.evolve(bare, answer_format=AnswerFormat(tag="final"))
+    assert tagged.prompt() == ("How many?\n\n"
+                               "End your reply with the final answer alone, as <final>...</final>.")
+    formatted = attrs.evolve(bare, answer_format=AnswerFormat(
+        instruction="End with <answer>N</answer>."))
     assert formatted.prompt() == "How many?\n\nEnd with <answer>N</answer>."
     grounded = attrs.evolve(formatted, context="There are three.")
     assert grounded.prompt() == ("Context:\nThere are three.\n\nQuestion: How many?\n\n"

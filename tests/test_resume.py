@@ -15,7 +15,7 @@ import attrs
 
 from sdgcore.pipeline.checkpoint import Checkpoints
 from sdgcore.records import Sample, Source
-from sdgcore.testing import components, drills, scripted
+from sdgcore.testing import components, drills, world
 from sdgcore.testing.server import FakeOpenAIServer, Fault, Script
 
 QUESTIONS = ["Q1 [learnable]", "Q2 [easy]", "Q3 [learnable]", "Q4 [easy]", "Q5 [split]",
@@ -33,7 +33,7 @@ def outage(request):
         return Fault.server_error(500, "the teacher is down")
     if request.model == "student-model" and "Q3 [" in text:
         return Fault.server_error(503, "the student is down")
-    return scripted.answer(request)
+    return world.answer(request)
 
 
 def questions_of(requests) -> str:
@@ -48,7 +48,7 @@ def test_transient_drops_are_retried_on_resume_and_content_drops_are_not(
     manager = make_plugin_manager(components, voting, rewriters)
     run_dir = tmp_path / "run"
     with FakeOpenAIServer(Script.respond(outage)) as server:
-        path = scripted.write_config(tmp_path / "run.yaml", server.url, run_dir, QUESTIONS,
+        path = world.write_config(tmp_path / "run.yaml", server.url, run_dir, QUESTIONS,
                                      target={"learnable": 100})
         first = sdg_cli(["run", str(path)], manager=manager)
         assert first.exit_code == 0, first.output
@@ -56,7 +56,7 @@ def test_transient_drops_are_retried_on_resume_and_content_drops_are_not(
         kept = drills.committed(run_dir)
         mark = server.count()
 
-        server.script = Script.respond(scripted.answer)  # everything is up again
+        server.script = Script.respond(world.answer)  # everything is up again
         second = sdg_cli(["run", str(path)], manager=manager)
         assert second.exit_code == 0, second.output
         again = server.requests[mark:]

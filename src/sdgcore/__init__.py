@@ -11,7 +11,9 @@ Components and hooks
     ``Secret`` (a value never written to a file or a log) and ``RetrieverChoice`` (a section
     that picks a registered retriever by its ``type:``).
 Records
-    ``Sample`` (one sample and its lineage), ``Source``, ``Vote``, ``Attempt``, ``Tokens``,
+    ``Sample`` (one sample and its lineage), ``AnswerFormat`` (how its final answer is
+    written: the tag and the line every answering model is told), ``Source``, ``Vote``,
+    ``Attempt``, ``Tokens``,
     ``Direction`` (``"harder"`` or ``"easier"``), ``Category`` (``"learnable"``,
     ``"too_easy"`` or ``"too_hard"``) and ``derive_seed`` (a seed for a request that a
     resumed run repeats).
@@ -20,6 +22,8 @@ The run context and model requests
     ``Endpoint`` (``ctx.models["teacher"]``) answers a ``ChatRequest`` with a ``Completion`` of
     ``Choice`` objects. For backends: ``BackendReply``, ``Usage`` and ``BackendError``.
 Helpers for tasks
+    ``draft_samples`` (a task's attempts in flight, rejects and near-duplicates skipped and
+    counted, samples in attempt order) and ``endpoint_for`` (the model a config key names),
     ``Lookahead`` (requests in flight, results in order), ``NearDuplicates`` and
     ``text_tokens`` (near-duplicate questions), ``write_atomic`` (files a resume can trust),
     ``embed`` and ``DEFAULT_EMBEDDING_MODEL`` (sentence embeddings, loaded on first use) and
@@ -37,6 +41,7 @@ Importing this module imports no heavy library (torch, litellm, numpy...).
 
 from importlib.metadata import PackageNotFoundError, version
 
+from sdgcore.answer_format import AnswerFormat
 from sdgcore.base import (
     Backend,
     Comparator,
@@ -53,6 +58,7 @@ from sdgcore.config.values import RetrieverChoice, Secret
 from sdgcore.context import RunContext
 from sdgcore.dedup import NearDuplicates
 from sdgcore.dedup import tokens as text_tokens
+from sdgcore.drafting import draft_samples, endpoint_for
 from sdgcore.embeddings import DEFAULT_MODEL as DEFAULT_EMBEDDING_MODEL
 from sdgcore.embeddings import embed
 from sdgcore.errors import ConfigError, InputError, MissingExtraError, SdgError, import_optional
@@ -75,8 +81,8 @@ from sdgcore.records import (
     Source,
     Tokens,
     Vote,
-    derive_seed,
 )
+from sdgcore.seeds import derive_seed
 from sdgcore.store.rundir import write_atomic
 
 try:
@@ -85,6 +91,7 @@ except PackageNotFoundError:  # running from a source tree
     __version__ = "0.0.0"
 
 __all__ = [
+    "AnswerFormat",
     "Attempt",
     "Backend",
     "BackendError",
@@ -121,7 +128,9 @@ __all__ = [
     "Voter",
     "__version__",
     "derive_seed",
+    "draft_samples",
     "embed",
+    "endpoint_for",
     "hookimpl",
     "import_optional",
     "text_tokens",

@@ -10,7 +10,7 @@ import attrs
 from sdgcore.config.schema import RunConfig
 
 if TYPE_CHECKING:
-    from sdgcore.models.registry import Models
+    from sdgcore.models.roles import Models
 
 
 @attrs.frozen

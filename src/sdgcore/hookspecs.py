@@ -129,7 +129,8 @@ def sdg_add_commands(cli: click.Group) -> None:
     Called each time the command line is assembled, after the built-in commands are in place,
     with the plugin manager already built (commands find it as ``ctx.obj``).
 
-    :param cli: the top-level :class:`click.Group`; call ``cli.add_command(cmd)``. A command
-        whose name is already taken is an error naming both plugins.
+    :param cli: the top-level :class:`click.Group`; call ``cli.add_command(cmd)``. A plugin
+        whose hook raises, or that takes a command name already taken, has its commands left
+        out with a one-line warning naming it; every other command still works.
     :return: nothing; the result is ignored.
     """

@@ -14,29 +14,24 @@ gets when it leaves the section out, and the first-party packages that provide c
 
 Adding a kind: add its :class:`Kind` here, then write what the tests then ask for: its base
 class in :mod:`sdgcore.base`, its hookspec in :mod:`sdgcore.hookspecs`, its
-:class:`~sdgcore.config.values.Selected` class and the config field that holds it.
+:class:`~sdgcore.config.values.Selected` class (listed in :data:`sdgcore.config.schema.CHOICES`)
+and the config field that holds it.
 
 What is code rather than data stays written out where it lives: the base class, the hookspec
 (with its docstring), the choice class and the config field that holds it.
 ``tests/test_kinds.py`` checks each of them against this table, both ways, so a kind added in
 one place only fails the tests and names what is missing.
 
-This module imports nothing from sdgcore, so any module may import it; classes are named by
-reference and imported when first asked for.
+This module imports nothing from sdgcore, so any module may import it. It names classes as
+text and never imports them: the modules that hold them build their tables from their own
+classes (``sdgcore.base.KINDS``, ``sdgcore.config.schema.CHOICES``), and the tests check both.
 """
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Mapping
-from typing import Any
 
 import attrs
-
-
-def _load(ref: str) -> Any:
-    module, _, name = ref.partition(":")
-    return getattr(importlib.import_module(module), name)
 
 
 @attrs.frozen
@@ -64,16 +59,6 @@ class Kind:
     key: str = "type"
     default: str | None = None
     provides: Mapping[str, str] = attrs.field(factory=dict)
-
-    @property
-    def base_class(self) -> type:
-        """The abstract base class (imported on first use)."""
-        return _load(f"sdgcore.base:{self.base}")
-
-    @property
-    def choice_class(self) -> type:
-        """The config section's class (imported on first use)."""
-        return _load(self.choice)
 
     def install_hint(self, name: str) -> str | None:
         """``"pip install sdg-web"`` for a first-party choice, else None."""

@@ -23,10 +23,25 @@ from typing import Any, Literal
 import attrs
 import cattrs
 
+from sdgcore.answer_format import AnswerFormat
+
 Category = Literal["learnable", "too_easy", "too_hard"]
 Direction = Literal["harder", "easier"]
 
 _converter = cattrs.Converter(forbid_extra_keys=True)
+
+
+def _answer_format(value: Any, _type: type) -> AnswerFormat:
+    # records written before the format was a record: a plain instruction, or none
+    if value is None:
+        return AnswerFormat()
+    if isinstance(value, str):
+        return AnswerFormat(instruction=value)
+    return _structure_answer_format(value, _type)
+
+
+_structure_answer_format = _converter.gen_structure_attrs_fromdict(AnswerFormat)
+_converter.register_structure_hook(AnswerFormat, _answer_format)
 
 
 @attrs.frozen
@@ -101,9 +116,10 @@ class Sample:
         being a new question, starts without one.
     :param context: retrieved context the sample is grounded in, if any; it is part of the
         sample's :meth:`prompt` (open book).
-    :param answer_format: the answer format the task asks for (how a final answer is
-        written): every model answering the sample is told it (:meth:`prompt`), and a
-        rewrite keeps it.
+    :param answer_format: the answer format the task states (:class:`~sdgcore.AnswerFormat`:
+        the tag a final answer is wrapped in and the line that asks for it): every model
+        answering the sample is told its line (:meth:`prompt`), the voters and comparators
+        read the final answer from its tag, and a rewrite keeps it.
     :param source: where the material came from.
     :param votes: the teacher answers cast while labelling.
     :param agreement: the share of votes for the winner: the label's confidence.
@@ -134,7 +150,7 @@ class Sample:
     answer: str | None = None
     gold: str | None = None
     context: str | None = None
-    answer_format: str | None = None
+    answer_format: AnswerFormat = AnswerFormat()
     source: Source = attrs.field(factory=lambda: Source(kind="unknown"))
     votes: tuple[Vote, ...] = ()
     agreement: float | None = None
@@ -158,9 +174,8 @@ class Sample:
     def prompt(self) -> str:
         """What a model answering this sample is asked (the voters, the student, and the
         trained model): the ``context`` it is grounded in, if any, then the question, then the
-        answer format the task asked for (:attr:`answer_format`), if any."""
-        fmt = self.answer_format
-        text = f"{self.question}\n\n{fmt}" if fmt else self.question
+        line of the answer format (:attr:`answer_format`, :meth:`AnswerFormat.line`)."""
+        text = f"{self.question}\n\n{self.answer_format.line()}"
         if self.context:
             return f"Context:\n{self.context}\n\nQuestion: {text}"
         return text
@@ -222,10 +237,3 @@ def sample_id(sample: Sample) -> str:
     }
     blob = json.dumps(identity, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:16]
-
-
-def derive_seed(base: int, *parts: str | int) -> int:
-    """A seed in ``[0, 2**31)`` derived from ``base`` and ``parts`` (a sample id, a stage name),
-    so every request of a run has its own reproducible seed and a rerun hits the cache."""
-    blob = json.dumps([base, *parts], separators=(",", ":")).encode("utf-8")
-    return int.from_bytes(hashlib.sha256(blob).digest()[:4], "big") & 0x7FFFFFFF

@@ -220,7 +220,7 @@ def test_concurrency_limit_holds():
 
 
 def test_models_share_identical_endpoints(tmp_path, make_plugin_manager):
-    from sdgcore.config import structure
+    from sdgcore.config.loader import structure
     from sdgcore.testing import components
 
     registry = make_plugin_manager(components).registry
@@ -288,7 +288,7 @@ def test_the_embedded_backend_serves_one_request_at_a_time():
 
 
 def test_roles_with_different_keys_do_not_share_an_endpoint(tmp_path, make_plugin_manager):
-    from sdgcore.config import structure
+    from sdgcore.config.loader import structure
     from sdgcore.testing import components
 
     registry = make_plugin_manager(components).registry

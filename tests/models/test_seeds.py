@@ -15,7 +15,7 @@ from sdgcore.models.backends.llamacpp import LlamaCppBackend
 from sdgcore.models.backends.openai_compat import OpenAICompatBackend
 from sdgcore.models.cache import RequestCache, cache_key
 from sdgcore.models.config import EndpointCommon, Limits, LlamaCppConfig, OpenAICompatConfig
-from sdgcore.models.types import choice_seed
+from sdgcore.seeds import choice_seed
 from sdgcore.testing.server import FakeOpenAIServer, Fault, Script
 
 FAST = Limits(backoff=0.01, max_backoff=0.1, timeout=5.0)

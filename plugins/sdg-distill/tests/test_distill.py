@@ -7,7 +7,8 @@ import pytest
 
 import sdgcore.testing.components
 from sdg_distill import plugin
-from sdgcore.config import structure
+from sdg_distill.prompts import question_messages
+from sdgcore import AnswerFormat, derive_seed
 from sdgcore.config.values import Secret
 from sdgcore.context import RunContext
 from sdgcore.dedup import NearDuplicates, similarity
@@ -15,7 +16,7 @@ from sdgcore.errors import SdgError
 from sdgcore.models import Endpoint
 from sdgcore.models.backends.openai_compat import OpenAICompatBackend
 from sdgcore.models.config import EndpointCommon, Limits, OpenAICompatConfig, Sampling
-from sdgcore.records import derive_seed
+from sdgcore.testing import structure
 from sdgcore.testing.server import FakeOpenAIServer, Fault, Reply, Script
 
 PATTERN = "Short arithmetic word problems about everyday things."
@@ -122,7 +123,8 @@ def test_samples_carry_source_meta_tokens_and_the_prompt_has_the_seeds(make_plug
         assert sample.task == "distill" and sample.question == \
             f"A {['apples', 'trains'][i % 2]} problem number {seed}?"
         assert sample.source.kind == "teacher" and sample.source.ref == "fake-model"
-        assert sample.answer_format == "End with \\boxed{}." and sample.meta == {}
+        assert sample.answer_format == AnswerFormat(instruction="End with \\boxed{}.")
+        assert sample.meta == {}
         assert sample.prompt().endswith("\n\nEnd with \\boxed{}.")
         assert (sample.tokens.prompt, sample.tokens.completion) == (11, 7)
     pattern, first = requests[0], next(r for r in requests[1:] if r.body["seed"] ==
@@ -133,6 +135,7 @@ def test_samples_carry_source_meta_tokens_and_the_prompt_has_the_seeds(make_plug
     prompt = last_user(first)
     assert "Write a grade-school math word problem." in prompt and PATTERN in prompt
     assert "Topic: apples" in prompt and "One paragraph." in prompt
+    assert "Answer format (whoever answers later is told): End with \\boxed{}." in prompt
     assert EXAMPLES[0]["question"] in prompt and "ONE new question" in prompt
     keywords = prompt.split("Work in these keywords: ")[1].splitlines()[0].split(", ")
     assert len(keywords) == 3 and set(keywords) <= {"half", "twice", "sum", "dozen"}
@@ -140,6 +143,18 @@ def test_samples_carry_source_meta_tokens_and_the_prompt_has_the_seeds(make_plug
         "json_schema"
     second = next(r for r in requests if r.body.get("seed") == derive_seed(7, "distill", 1))
     assert EXAMPLES[1]["question"] in last_user(second).split("Example 1:")[1].splitlines()[1]
+
+
+def test_the_answer_tag_reaches_the_teacher_and_the_samples():
+    """Issue 12: the task states the answer format once; without an ``output_format`` its
+    line is the default one for ``answer_tag``, and the teacher is told it too."""
+    config = plugin.DistillConfig(instruction="Math.", answer_tag="final")
+    assert config.answer_format == AnswerFormat(tag="final")
+    prompt = question_messages(config, None, None, [], [])[-1]["content"]
+    assert "Answer format (whoever answers later is told): End your reply with the final " \
+           "answer alone, as <final>...</final>." in prompt
+    with pytest.raises(ValueError, match="answer tag"):
+        plugin.DistillConfig(instruction="Math.", answer_tag="<final>")
 
 
 def test_rejects_duplicates_empties_and_failures_then_ends(make_plugin_manager, tmp_path):

@@ -1,8 +1,8 @@
 import pytest
 
 from sdg_distill import plugin
-from sdgcore.config import structure
 from sdgcore.errors import ConfigError
+from sdgcore.testing import structure
 
 
 def test_registers_distill(make_plugin_manager):

@@ -17,7 +17,7 @@ from sdg_local.ingest import load_documents
 from sdg_local.keywords import PROMPT_CHARS
 from sdg_local.prompts import ANSWER_FORMAT, leaks_context
 from sdg_local.schedule import DIRECT_EVERY
-from sdgcore.config import structure
+from sdgcore import AnswerFormat, derive_seed
 from sdgcore.config.values import Secret
 from sdgcore.context import RunContext
 from sdgcore.dedup import NearDuplicates
@@ -25,9 +25,10 @@ from sdgcore.errors import SdgError
 from sdgcore.models import Endpoint
 from sdgcore.models.backends.openai_compat import OpenAICompatBackend
 from sdgcore.models.config import EndpointCommon, Limits, OpenAICompatConfig
-from sdgcore.records import Sample, derive_seed
+from sdgcore.records import Sample
+from sdgcore.testing import structure
 from sdgcore.testing.modules import load_path
-from sdgcore.testing.script import ChatRequest
+from sdgcore.testing.replies import IncomingRequest
 from sdgcore.testing.server import FakeOpenAIServer, Fault, Reply, Script
 
 HERE = Path(__file__).parent
@@ -110,9 +111,9 @@ def kind(request) -> str:
     return "solve" if request.model == "student-model" else "vote"
 
 
-def logged(server) -> list[ChatRequest]:
+def logged(server) -> list[IncomingRequest]:
     """The server's request log, each request as a script sees it."""
-    return [ChatRequest(r.index, r.body) for r in server.requests if r.body is not None]
+    return [IncomingRequest(r.index, r.body) for r in server.requests if r.body is not None]
 
 
 def last_word(sentence: str) -> str:
@@ -230,7 +231,8 @@ def test_every_sample_is_grounded_in_the_chunks_its_lineage_names(make_plugin_ma
                                     for i in ids}
         assert sample.answer is None and sample.gold == last_word(sentence)
         assert sample.reference.endswith(f"<answer>{last_word(sentence)}</answer>.")
-        assert sample.answer_format == ANSWER_FORMAT and sample.scoring == {}
+        assert sample.answer_format == AnswerFormat(instruction=ANSWER_FORMAT)
+        assert sample.scoring == {}
         assert set(sample.meta) == {"evidence", "evidence_found"}
         assert sample.prompt().endswith(ANSWER_FORMAT)
         assert (sample.tokens.prompt, sample.tokens.completion) == (50, 20)

@@ -3,8 +3,8 @@ from pathlib import Path
 import pytest
 
 from sdg_local import plugin
-from sdgcore.config import structure
 from sdgcore.errors import ConfigError
+from sdgcore.testing import structure
 
 
 def test_registers_the_task_and_three_retrievers(make_plugin_manager):

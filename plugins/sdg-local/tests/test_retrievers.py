@@ -21,10 +21,10 @@ from sdg_local.retrievers import (
     HybridRetriever,
 )
 from sdgcore import Hit, Passage, hookimpl
-from sdgcore.config import structure
 from sdgcore.context import RunContext
 from sdgcore.errors import MissingExtraError
 from sdgcore.plugins import create_plugin_manager
+from sdgcore.testing import structure
 
 DOCS = {
     "volcanoes": [

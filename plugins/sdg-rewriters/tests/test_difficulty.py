@@ -7,17 +7,19 @@ import pytest
 
 import sdgcore.testing.components
 from sdg_rewriters import plugin
-from sdgcore.config import structure
+from sdgcore import AnswerFormat
 from sdgcore.config.values import Secret
 from sdgcore.context import RunContext
 from sdgcore.models import Endpoint
 from sdgcore.models.backends.openai_compat import OpenAICompatBackend
 from sdgcore.models.config import EndpointCommon, Limits, OpenAICompatConfig
 from sdgcore.records import Attempt, Sample, Source, Tokens
+from sdgcore.testing import structure
 from sdgcore.testing.server import FakeOpenAIServer, Fault, Reply, Script
 
 QUESTION = "What is 17 + 25?"
 FORMAT = "Put the final answer in <answer></answer> tags."
+ANSWER_FORMAT = AnswerFormat(instruction=FORMAT)
 WRONG = "17 + 25 = 32, so the answer is <answer>32</answer>."
 
 
@@ -26,7 +28,7 @@ def sample(attempts=None):
         attempts = (Attempt("Adding: 42 <answer>42</answer>", "42", True),) * 4
     return Sample(task="list", question=QUESTION, reference="17 + 25 = 42", answer="42",
                   source=Source(kind="list", locator={"index": 0}),
-                  attempts=tuple(attempts), round=0, answer_format=FORMAT, gold="42",
+                  attempts=tuple(attempts), round=0, answer_format=ANSWER_FORMAT, gold="42",
                   context="Some numbers.", agreement=1.0, scoring={"gate": "passed"},
                   meta={"evidence": "17 + 25 = 42"})
 
@@ -77,7 +79,7 @@ def test_a_rewrite_is_a_new_child_sample(make_plugin_manager, tmp_path, directio
     assert child.parent_id == parent.id and child.id != parent.id
     assert child.direction == direction and child.round == 1
     assert child.source == parent.source and child.task == "list"
-    assert child.answer_format == FORMAT and child.context == parent.context
+    assert child.answer_format == ANSWER_FORMAT and child.context == parent.context
     # the teacher's change is the child's only fact; nothing of the parent's scoring carries
     assert child.meta == {"rewrite_change": "two more steps"}
     assert child.tokens == Tokens(50, 12)

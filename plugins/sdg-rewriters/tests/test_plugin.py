@@ -1,6 +1,5 @@
 from sdg_rewriters import plugin
-from sdgcore.config import structure
-from sdgcore.testing import components
+from sdgcore.testing import components, structure
 
 
 def test_difficulty_is_the_default_rewriter(make_plugin_manager):

@@ -1,9 +1,8 @@
 import pytest
 
 from sdg_verl import plugin
-from sdgcore.config import structure
 from sdgcore.errors import ConfigError
-from sdgcore.testing import components
+from sdgcore.testing import components, structure
 
 
 def test_verl_trainer_config(make_plugin_manager):

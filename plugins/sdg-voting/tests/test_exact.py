@@ -8,15 +8,15 @@ import pytest
 
 from sdg_voting import plugin
 from sdg_voting.exact import ExactComparator, ExactCompareConfig, ExactVoter
-from sdgcore.config import structure
+from sdgcore import AnswerFormat, derive_seed
 from sdgcore.config.values import Secret
 from sdgcore.context import RunContext
 from sdgcore.errors import ConfigError
 from sdgcore.models import Endpoint
 from sdgcore.models.backends.openai_compat import OpenAICompatBackend
 from sdgcore.models.config import EndpointCommon, Limits, OpenAICompatConfig, Sampling
-from sdgcore.records import Sample, Source, Tokens, derive_seed
-from sdgcore.testing import components
+from sdgcore.records import Sample, Source, Tokens
+from sdgcore.testing import components, structure
 from sdgcore.testing.server import FakeOpenAIServer, Fault, Reply, Script
 
 
@@ -62,7 +62,8 @@ def setup(make_plugin_manager, tmp_path):
 
 
 SAMPLE = Sample(task="list", question="What is 6 * 7?", source=Source(kind="list"),
-                tokens=Tokens(1, 1), answer_format="Answer with a number.")
+                tokens=Tokens(1, 1),
+                answer_format=AnswerFormat(instruction="Answer with a number."))
 
 
 def test_the_voter_is_registered_and_built(make_plugin_manager):
@@ -93,7 +94,7 @@ def test_a_clear_majority_labels_the_sample(setup):
 
 
 def test_the_request_and_its_stable_seed(setup):
-    run, server, _, ctx = setup(["<answer>1</answer>"], k=3, temperature=0.6, answer_tag="final")
+    run, server, _, ctx = setup(["<answer>1</answer>"], k=3, temperature=0.6)
     run()
     run()
     first, second = (r.body for r in server.requests)
@@ -101,8 +102,22 @@ def test_the_request_and_its_stable_seed(setup):
     assert first["n"] == 3 and first["temperature"] == 0.6
     assert ctx.seed == 7 and first["seed"] == derive_seed(7, SAMPLE.id, "label")
     system, user = first["messages"]
-    assert system["role"] == "system" and "<final>X</final>" in system["content"]
+    assert system["role"] == "system" and "format the question asks for" in system["content"]
     assert user == {"role": "user", "content": "What is 6 * 7?\n\nAnswer with a number."}
+
+
+def test_the_answer_is_read_from_the_tag_the_sample_states(setup):
+    """Issue 12: the voter reads the tag of the sample's answer format, which its prompt
+    states; there is no ``answer_tag`` in the voter's config."""
+    sample = attrs.evolve(SAMPLE, answer_format=AnswerFormat(tag="final"))
+    replies = ["<answer>1</answer> <final>42</final>"] * 3
+    run, server, _, _ = setup(replies, k=3)
+    labelled = run(sample)
+    assert labelled.answer == "42" and {v.extractor for v in labelled.votes} == {"tag"}
+    user = server.requests[0].body["messages"][-1]["content"]
+    assert user.endswith("as <final>...</final>.")
+    with pytest.raises(ConfigError, match="answer_tag"):
+        setup(replies, k=3, answer_tag="final")
 
 
 def test_another_sample_gets_another_seed(setup):
@@ -195,8 +210,9 @@ def test_the_comparator_config_reaches_the_rules():
     assert ExactComparator(ExactCompareConfig()).check(sample, "<answer>2x+2</answer>").correct
     strict = ExactComparator(ExactCompareConfig(symbolic=False))
     assert not strict.check(sample, "<answer>2x+2</answer>").correct
-    loose = ExactComparator(ExactCompareConfig(tolerance=0.01, answer_tag="final"))
-    attempt = loose.check(attrs.evolve(SAMPLE, answer="100"), "<final>100.5</final>")
+    loose = ExactComparator(ExactCompareConfig(tolerance=0.01))
+    final = attrs.evolve(SAMPLE, answer="100", answer_format=AnswerFormat(tag="final"))
+    attempt = loose.check(final, "<answer>7</answer> <final>100.5</final>")
     assert attempt.correct and attempt.extractor == "tag"
 
 

@@ -8,11 +8,10 @@ import pytest
 
 from sdg_voting import plugin
 from sdg_voting.prompts import GRADE_SCHEMA, PICK_SCHEMA
-from sdgcore.config import structure
+from sdgcore import derive_seed
 from sdgcore.context import RunContext
-from sdgcore.models.registry import Models
-from sdgcore.records import Sample, Source, Tokens, derive_seed
-from sdgcore.testing import components
+from sdgcore.records import Sample, Source, Tokens
+from sdgcore.testing import Models, components, structure
 from sdgcore.testing.server import Fault, Reply, Script
 
 SAMPLE = Sample(task="list", question="What is the capital of France?",

@@ -3,9 +3,8 @@ import pytest
 from sdg_voting import plugin
 from sdg_voting.judge import JudgeCompareConfig, JudgeConfig
 from sdg_voting.semantic import SemanticCompareConfig, SemanticConfig
-from sdgcore.config import structure
 from sdgcore.errors import ConfigError
-from sdgcore.testing import components
+from sdgcore.testing import components, structure
 
 TASK = {"type": "list", "questions": ["q"]}
 

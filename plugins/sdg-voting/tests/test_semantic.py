@@ -11,12 +11,10 @@ from sdg_voting import plugin
 from sdg_voting.answers import free_answer
 from sdg_voting.embeddings import cluster, medoid, similarities, text_for
 from sdg_voting.semantic import SemanticComparator, SemanticCompareConfig
-from sdgcore.config import structure
 from sdgcore.context import RunContext
 from sdgcore.errors import ConfigError
-from sdgcore.models.registry import Models
 from sdgcore.records import Sample, Source, Tokens
-from sdgcore.testing import components
+from sdgcore.testing import Models, components, structure
 from sdgcore.testing.server import Fault, Reply, Script
 
 pytest.importorskip("sentence_transformers")

@@ -1,8 +1,8 @@
 import pytest
 
 from sdg_web import plugin
-from sdgcore.config import structure
 from sdgcore.errors import ConfigError, NotBuiltError
+from sdgcore.testing import structure
 
 
 def test_registers_web_with_its_config(make_plugin_manager):

@@ -4,12 +4,19 @@ The plugin manager is built on first need for each invocation (never at import) 
 the click context as ``ctx.obj``; a test may pass its own with ``CliRunner.invoke(cli, args,
 obj=manager)``. Plugin commands are collected into a per-invocation group, so the module-level
 :data:`cli` is never changed by them.
+
+Listing the commands (``sdg --help``, and finding the one to run) imports the plugins and calls
+only their ``sdg_add_commands`` hooks; the registration hooks run when a command first asks
+for the registry. A plugin that fails in either is one ``warning:`` line, never the end of the
+command: its commands, or its components, are left out and the rest work.
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import warnings
+from collections.abc import Iterator
 
 import click
 
@@ -18,23 +25,38 @@ from sdgcore.errors import SdgError
 from sdgcore.plugins import SdgPluginManager, create_plugin_manager
 
 
-def manager_from(ctx: click.Context) -> SdgPluginManager:
-    """The invocation's plugin manager, built from ``-p`` options on first use."""
+def manager_from(ctx: click.Context, *, collect: bool = True) -> SdgPluginManager:
+    """The invocation's plugin manager, built from ``-p`` options on first use.
+
+    :param collect: have the registry collected (every command that reads configs or lists
+        components); False for what needs only the plugins' commands.
+    """
     root = ctx.find_root()
-    if isinstance(root.obj, SdgPluginManager):
-        return root.obj
-    opts = root.params.get("plugin_opts") or ()
-    blocked = [o[3:] for o in opts if o.startswith("no:")]
-    try:
-        extra = [importlib.import_module(o) for o in opts if not o.startswith("no:")]
-    except ImportError as exc:
-        raise SdgError(f"-p {exc.name}: cannot import plugin module ({exc})") from None
+    if not isinstance(root.obj, SdgPluginManager):
+        opts = root.params.get("plugin_opts") or ()
+        blocked = [o[3:] for o in opts if o.startswith("no:")]
+        try:
+            extra = [importlib.import_module(o) for o in opts if not o.startswith("no:")]
+        except ImportError as exc:
+            raise SdgError(f"-p {exc.name}: cannot import plugin module ({exc})") from None
+        with warnings_shown():
+            root.obj = create_plugin_manager(blocked=blocked, plugins=extra, collect=False)
+    if collect:
+        with warnings_shown():
+            root.obj.collect()
+    return root.obj
+
+
+@contextlib.contextmanager
+def warnings_shown() -> Iterator[None]:
+    """Show each warning raised in the block as one ``warning:`` line on stderr."""
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        root.obj = create_plugin_manager(blocked=blocked, plugins=extra)
-    for w in caught:
-        warn(str(w.message))
-    return root.obj
+        try:
+            yield
+        finally:
+            for w in caught:
+                warn(str(w.message))
 
 
 class SdgGroup(click.Group):
@@ -45,7 +67,9 @@ class SdgGroup(click.Group):
         if cached is None:
             group = click.Group(commands=dict(self.commands))
             try:
-                manager_from(ctx).add_commands(group)
+                manager = manager_from(ctx, collect=False)
+                with warnings_shown():
+                    manager.add_commands(group)
             except SdgError as err:
                 _fail(ctx, err)
             cached = ctx.meta["sdg.commands"] = group.commands

@@ -15,7 +15,7 @@ from rich.table import Table
 
 from sdgcore.cli.app import cli, manager_from
 from sdgcore.cli.output import models_table, stdout, warn
-from sdgcore.config import dump_config, fingerprint, load_config
+from sdgcore.config.loader import dump_config, fingerprint, load_config
 from sdgcore.errors import Interrupted, SdgError
 
 if TYPE_CHECKING:

@@ -1,28 +1,13 @@
 """Run configs: YAML in, attrs out, every problem named by its key path.
 
-Names are imported on first use, so that ``sdgcore.config.values`` can be imported by the
-modules the schema itself is built from.
+The package imports none of its modules, so that a module that needs only the value types
+(:mod:`sdgcore.config.values`) does not load the loader, the converter and the plugins with
+them. Import each name from the module that holds it:
+
+* :mod:`sdgcore.config.values` — ``Secret``, ``Selected`` and each kind's choice class;
+* :mod:`sdgcore.config.schema` — ``RunConfig``, the shape of a run config;
+* :mod:`sdgcore.config.loader` — ``load_config``, ``dump_config``, ``fingerprint`` and
+  ``structure`` (plugin authors: ``from sdgcore.testing import structure``);
+* :mod:`sdgcore.config.converter`, :mod:`sdgcore.config.problems` — the cattrs converter and
+  the problems it reports; :mod:`sdgcore.config.reference` — the generated config reference.
 """
-
-from __future__ import annotations
-
-import importlib
-from typing import Any
-
-_EXPORTS = {
-    "RunConfig": "sdgcore.config.schema",
-    "Secret": "sdgcore.config.values",
-    "Selected": "sdgcore.config.values",
-    "dump_config": "sdgcore.config.loader",
-    "fingerprint": "sdgcore.config.loader",
-    "load_config": "sdgcore.config.loader",
-    "structure": "sdgcore.config.loader",
-}
-
-__all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        return getattr(importlib.import_module(_EXPORTS[name]), name)
-    raise AttributeError(f"module 'sdgcore.config' has no attribute {name!r}")

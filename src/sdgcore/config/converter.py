@@ -32,7 +32,7 @@ from cattrs.cols import is_mapping, is_sequence, list_structure_factory, mapping
 from sdgcore.config.problems import ConfigProblem, closest, collect_problems, describe_value
 from sdgcore.config.values import Secret, Selected
 from sdgcore.plugins.catalog import provider_hint
-from sdgcore.plugins.registry import Registry
+from sdgcore.plugins.components import Registry
 
 _INT = re.compile(r"[+-]?\d+")
 _FLOAT = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?|[+-]?(inf|nan)", re.IGNORECASE)

@@ -24,7 +24,7 @@ from sdgcore.config.values import Interpolated
 from sdgcore.errors import ConfigError
 from sdgcore.kinds import KINDS, by_section
 from sdgcore.models.config import ROLES, default_endpoint
-from sdgcore.plugins.registry import Registry
+from sdgcore.plugins.components import Registry
 
 _VAR = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 

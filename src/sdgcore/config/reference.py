@@ -15,7 +15,7 @@ import attrs
 from sdgcore.config import schema
 from sdgcore.kinds import KINDS
 from sdgcore.models.config import ROLES, EndpointCommon, Limits, Sampling
-from sdgcore.plugins.registry import Registry
+from sdgcore.plugins.components import Registry
 
 _PARAM = re.compile(r":param (\w+):\s*(.*?)(?=\n\s*:param |\n\s*:cvar |\Z)", re.S)
 

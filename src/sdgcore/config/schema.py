@@ -14,6 +14,7 @@ import attrs
 
 from sdgcore.config.values import (
     ComparatorChoice,
+    RetrieverChoice,
     Selected,
     TaskChoice,
     TrainerChoice,
@@ -191,8 +192,13 @@ def _choices_at(node: object, parts: list[str], path: str) -> list[tuple[str, Se
     return _choices_at(getattr(node, head), rest, f"{path}.{head}" if path else head)
 
 
-CHOICES: dict[str, type[Selected]] = {name: k.choice_class for name, k in KINDS.items()}
-"""The config section class of each component kind (from :data:`sdgcore.kinds.KINDS`)."""
+_CHOICES = (TaskChoice, RetrieverChoice, VoterChoice, ComparatorChoice, RewriteChoice,
+            TrainerChoice, BackendChoice)
+CHOICES: dict[str, type[Selected]] = {
+    c.kind: c for c in sorted(_CHOICES, key=lambda c: list(KINDS).index(c.kind))}
+"""The config section class of each component kind, in the order of
+:data:`sdgcore.kinds.KINDS` (``tests/test_kinds.py`` checks each against
+:attr:`~sdgcore.kinds.Kind.choice`)."""
 
 
 def shared_keys(kind: str) -> tuple[str, ...]:

@@ -6,7 +6,7 @@ structured output and accounting sit above every backend.
 """
 
 from sdgcore.models.endpoint import Endpoint
-from sdgcore.models.registry import Models
+from sdgcore.models.roles import Models
 from sdgcore.models.types import BackendError, BackendReply, ChatRequest, Choice, Completion, Usage
 
 __all__ = ["BackendError", "BackendReply", "ChatRequest", "Choice", "Completion", "Endpoint",

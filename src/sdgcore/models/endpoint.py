@@ -7,7 +7,7 @@ RPM/TPM budgets, adaptive concurrency, a per-request timeout, retries with expon
 and jitter that honour Retry-After, bounded retries of truncated replies, and bounded re-asks of
 unparseable structured output. Every call is counted in :class:`~sdgcore.models.accounting.Stats`.
 
-Each choice index of a seeded request has its own seed (:func:`~sdgcore.models.types.choice_seed`),
+Each choice index of a seeded request has its own seed (:func:`~sdgcore.seeds.choice_seed`),
 so a server that ignores ``n`` and is asked again for the missing choices, or llama.cpp drawing
 them one by one, gives ``n`` different attempts; a transient failure resends the same seeds, and
 only a re-ask after a truncated or empty reply draws new ones.
@@ -34,8 +34,8 @@ from sdgcore.models.types import (
     Choice,
     Completion,
     Usage,
-    choice_seed,
 )
+from sdgcore.seeds import choice_seed
 
 
 class Endpoint:

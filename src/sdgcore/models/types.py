@@ -14,7 +14,8 @@ from typing import Any, Literal
 
 import attrs
 
-from sdgcore.records import Tokens, derive_seed
+from sdgcore.records import Tokens
+from sdgcore.seeds import choice_seed
 
 Message = Mapping[str, Any]
 """An OpenAI-style chat message: ``{"role": "user", "content": "..."}``."""
@@ -38,10 +39,10 @@ class ChatRequest:
     :param stop: stop sequences.
     :param logprobs: ask for token log-probabilities (where the backend gives them).
     :param seeds: set by the endpoint for the backend, not by a stage: choice ``i`` of this
-        call uses ``seeds[i]`` (and ``seed`` is ``seeds[0]``), each from :func:`choice_seed`;
-        None when the request has no seed. Not part of the cache key, never sent over HTTP
-        (a server that honours ``n`` draws its choices from ``seed``). See
-        :meth:`choice_seeds`.
+        call uses ``seeds[i]`` (and ``seed`` is ``seeds[0]``), each from
+        :func:`~sdgcore.seeds.choice_seed`; None when the request has no seed. Not part of the
+        cache key, never sent over HTTP (a server that honours ``n`` draws its choices from
+        ``seed``). See :meth:`choice_seeds`.
     """
 
     messages: tuple[dict[str, Any], ...] = attrs.field(converter=_messages)
@@ -90,16 +91,6 @@ class ChatRequest:
             return None
         return {"type": "json_schema",
                 "json_schema": {"name": "output", "schema": dict(self.json_schema)}}
-
-
-def choice_seed(seed: int, index: int, reask: int = 0) -> int:
-    """The seed of choice ``index`` of a request seeded with ``seed``, on its ``reask``-th
-    re-ask after a truncated or empty reply: ``seed`` itself for choice 0 on the first try,
-    otherwise a hash of all three, so that no two choices or tries of one request share a seed
-    and none collides with a neighbouring request's (as ``seed + index`` would)."""
-    if index == 0 and reask == 0:
-        return seed
-    return derive_seed(seed, "choice", index, reask)
 
 
 @attrs.frozen

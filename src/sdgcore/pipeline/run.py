@@ -27,7 +27,7 @@ from sdgcore.base import Task
 from sdgcore.config.schema import RunConfig
 from sdgcore.context import RunContext
 from sdgcore.errors import NotBuiltError, SdgError
-from sdgcore.models.registry import Models
+from sdgcore.models.roles import Models
 from sdgcore.pipeline.checkpoint import Checkpoints
 from sdgcore.pipeline.export import check_formats, export
 from sdgcore.pipeline.stages import Flow

@@ -16,10 +16,14 @@ import attrs
 from sdgcore.base import Comparator, Rewriter, Voter
 from sdgcore.context import RunContext
 from sdgcore.models.types import ChatRequest
-from sdgcore.records import Sample, Tokens, derive_seed
+from sdgcore.records import Sample, Tokens
+from sdgcore.seeds import derive_seed
 
 STUDENT = "student"
-SYSTEM = "Solve the problem. Think briefly, then give the final answer."
+SYSTEM = ("Solve the problem. Think briefly, then give the final answer in the format the "
+          "problem asks for.")
+"""The student's system message; the answer format is the last line of the sample's prompt
+(:meth:`~sdgcore.Sample.prompt`)."""
 
 
 def categorize(sample: Sample, low: float, high: float) -> Sample:

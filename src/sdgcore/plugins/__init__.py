@@ -1,5 +1,6 @@
 """Plugin discovery, blocking and the registry of components."""
 
+from sdgcore.plugins.components import Entry, Registry
 from sdgcore.plugins.manager import (
     DISABLE_ENV,
     GROUP,
@@ -8,7 +9,6 @@ from sdgcore.plugins.manager import (
     SdgPluginManager,
     create_plugin_manager,
 )
-from sdgcore.plugins.registry import Entry, Registry
 
 __all__ = [
     "DISABLE_ENV",

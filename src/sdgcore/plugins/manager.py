@@ -16,10 +16,10 @@ from typing import TYPE_CHECKING, Any, Literal
 import attrs
 import pluggy
 
-from sdgcore import hookspecs
+from sdgcore import builtin, hookspecs
 from sdgcore.errors import PluginError
 from sdgcore.kinds import KINDS
-from sdgcore.plugins.registry import PluginLoadWarning, Registry
+from sdgcore.plugins.components import PluginLoadWarning, Registry
 
 if TYPE_CHECKING:
     import click
@@ -53,13 +53,27 @@ class PluginInfo:
 
 
 class SdgPluginManager:
-    """A typed facade over the pluggy manager: the registry, the plugins, the hooks."""
+    """A typed facade over the pluggy manager: the registry, the plugins, the hooks.
+
+    The registry is collected from the plugins' registration hooks on first use (or by
+    :meth:`collect`), so that what needs only the commands (``sdg --help``, ``sdg init``) never
+    runs a registration hook and is not stopped by one that fails.
+    """
 
     def __init__(self, pm: pluggy.PluginManager, plugins: list[PluginInfo]) -> None:
         self.pm = pm
         self.plugins = plugins
-        self.registry = Registry()
+        self._registry: Registry | None = None
+        self._collecting = Registry()
         self._origins = {p.name: p for p in plugins}
+
+    @property
+    def registry(self) -> Registry:
+        """Every registered component class (collected on first use; see :meth:`collect`)."""
+        if self._registry is None:
+            self.collect()
+        assert self._registry is not None
+        return self._registry
 
     @property
     def failures(self) -> list[PluginInfo]:
@@ -67,30 +81,53 @@ class SdgPluginManager:
         return [p for p in self.plugins if p.state == "failed"]
 
     def collect(self) -> None:
-        """Call every registration hook, one plugin at a time so each class has its origin."""
+        """Call every registration hook, one plugin at a time so each class has its origin.
+
+        Once only: the registry is kept after the first success.
+
+        :raises PluginError: two plugins claim one name, or a class is invalid.
+        """
+        if self._registry is not None:
+            return
+        self._collecting = Registry()
         for kind, hook_name in _REGISTER_HOOKS.items():
             for impl in getattr(self.pm.hook, hook_name).get_hookimpls():
                 info = self._origins.get(impl.plugin_name)
                 origin = info.distribution if info else impl.plugin_name
-                register = self.registry.register_for(kind, origin, info.version if info else None)
+                register = self._collecting.register_for(kind, origin,
+                                                         info.version if info else None)
                 try:
                     impl.function(register=register)
                 except PluginError:
                     raise
                 except Exception as exc:  # a broken plugin must not stop the others
                     self._fail(impl.plugin_name, f"{hook_name} raised {_reason(exc)}")
+        self._registry = self._collecting
 
     def add_commands(self, cli: click.Group) -> None:
-        """Let each plugin add commands to ``cli``; a taken command name is an error."""
+        """Let each plugin add commands to ``cli``, one plugin at a time.
+
+        A plugin whose hook raises, or that takes a command name already taken, has all of its
+        commands left out with a :class:`PluginLoadWarning`; the other plugins' commands, and
+        its components, stay.
+        """
         for impl in self.pm.hook.sdg_add_commands.get_hookimpls():
             before = dict(cli.commands)
-            impl.function(cli=cli)
-            for name, cmd in cli.commands.items():
-                if name in before and before[name] is not cmd:
-                    raise PluginError(
-                        f"command {name!r} from plugin {impl.plugin_name!r} clashes with an "
-                        "existing command"
-                    )
+            try:
+                impl.function(cli=cli)
+            except Exception as exc:  # a broken plugin must not stop the command line
+                problem = f"sdg_add_commands raised {_reason(exc)}"
+            else:
+                taken = [n for n, c in cli.commands.items() if n in before and before[n] is not c]
+                if not taken:
+                    continue
+                problem = f"it adds the command {taken[0]!r}, which is already taken"
+            cli.commands.clear()
+            cli.commands.update(before)
+            info = self._origins.get(impl.plugin_name)
+            warnings.warn(f"plugin {impl.plugin_name!r} "
+                          f"({info.distribution if info else impl.plugin_name}): {problem}; "
+                          "its commands are left out", PluginLoadWarning, stacklevel=2)
 
     def _fail(self, name: str, reason: str) -> None:
         info = self._origins.get(name)
@@ -100,7 +137,7 @@ class SdgPluginManager:
         )
         self.plugins = [failed if p.name == name else p for p in self.plugins]
         self._origins[name] = failed
-        self.registry.discard(failed.distribution)
+        self._collecting.discard(failed.distribution)
         if self.pm.get_plugin(name) is not None:
             self.pm.unregister(name=name)
         warnings.warn(f"plugin {name!r} ({failed.distribution}) failed: {reason}",
@@ -112,6 +149,7 @@ def create_plugin_manager(
     blocked: Iterable[str] = (),
     entry_points: bool = True,
     plugins: Iterable[Any] = (),
+    collect: bool = True,
 ) -> SdgPluginManager:
     """Build a plugin manager with every registration collected.
 
@@ -121,10 +159,11 @@ def create_plugin_manager(
         objects by hand).
     :param plugins: plugin objects (modules, classes or instances with hook implementations)
         to register after the entry points, e.g. from a test.
-    :raises PluginError: two plugins claim one name, or a class is invalid.
+    :param collect: collect the registrations now; with False, on first use of
+        :attr:`SdgPluginManager.registry` (what ``sdg`` does, so that ``sdg --help`` runs no
+        registration hook).
+    :raises PluginError: two plugins claim one name, or a class is invalid (where ``collect``).
     """
-    from sdgcore import builtin
-
     block = {b.strip() for b in blocked if b.strip()}
     block |= {b.strip() for b in os.environ.get(DISABLE_ENV, "").split(",") if b.strip()}
     pm = pluggy.PluginManager(hookspecs.PROJECT)
@@ -137,7 +176,8 @@ def create_plugin_manager(
         name = getattr(plugin, "__name__", None) or f"{type(plugin).__name__}-{i}"
         infos.append(_register(pm, plugin, PluginInfo(name, name, None, "loaded")))
     manager = SdgPluginManager(pm, infos)
-    manager.collect()
+    if collect:
+        manager.collect()
     return manager
 
 

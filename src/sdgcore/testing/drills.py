@@ -1,6 +1,6 @@
 """Drills for a whole run in a subprocess: killed and resumed, or against a faulty server.
 
-Both use the scripted teacher and student of :mod:`sdgcore.testing.scripted` on a
+Both use the scripted teacher and student of :mod:`sdgcore.testing.world` on a
 :class:`~sdgcore.testing.server.FakeOpenAIServer` in the calling process, whose request log
 says what was sent; the run directory's request cache says what was kept.
 """
@@ -19,11 +19,11 @@ from typing import Any
 
 import attrs
 
-from sdgcore.testing.scripted import reference, sdg_command, sdg_env
+from sdgcore.testing.world import reference, sdg_command, sdg_env
 
 CATEGORIES = ("learnable", "too_easy", "too_hard", "dropped")
 _REF = re.compile(r"\(ref ([0-9a-f]{16})\)")
-"""A reply's reference (see :mod:`sdgcore.testing.scripted`)."""
+"""A reply's reference (see :mod:`sdgcore.testing.world`)."""
 
 
 def datasets(run_dir: Path) -> dict[str, list[str]]:

@@ -23,23 +23,25 @@ from typing import Any
 import attrs
 from aiohttp import web
 
-from sdgcore.testing.script import (
+from sdgcore.testing.replies import (
     Answer,
-    ChatRequest,
     Fault,
+    IncomingRequest,
     Reply,
     Script,
     completion_body,
     resolve,
 )
 
-__all__ = ["ChatRequest", "FakeOpenAIServer", "Fault", "LoggedRequest", "Reply", "Script"]
+__all__ = [
+    "FakeOpenAIServer", "Fault", "IncomingRequest", "LoggedRequest", "Reply", "Script",
+]
 
 @attrs.frozen
 class LoggedRequest:
     """One request the server received.
 
-    :param index: arrival order among all chat requests, from 0 (:attr:`ChatRequest.index`).
+    :param index: arrival order among all chat requests, from 0 (:attr:`IncomingRequest.index`).
     :param path: the URL path.
     :param body: the JSON body, or None when it was not a JSON object.
     :param raw: the body as received.
@@ -68,7 +70,7 @@ class FakeOpenAIServer:
     """The server. ``start()``/``stop()``, or use it as a context manager.
 
     :param script: what to answer (see :meth:`Script.coerce`): a :class:`Script`, a callable
-        of the :class:`ChatRequest`, a sequence of answers, one answer, or None for ``"ok"``.
+        of the :class:`IncomingRequest`, a sequence of answers, one answer, or None for ``"ok"``.
     :param latency: seconds added to every chat request (concurrent requests overlap).
     :param models: the ids ``GET /v1/models`` lists.
     :param host: the address to bind; keep the loopback default.
@@ -243,7 +245,7 @@ class FakeOpenAIServer:
         problem = _invalid(body)
         if problem:
             return await self._send(request, entry, _error(400, problem, "invalid_request_error"))
-        chat = ChatRequest(index, {**body, "n": 1} if self.ignore_n else body)
+        chat = IncomingRequest(index, {**body, "n": 1} if self.ignore_n else body)
         try:
             answer = resolve(self.script.answer(chat), chat)
         except Exception as exc:
@@ -272,7 +274,7 @@ class FakeOpenAIServer:
         return response
 
     async def _fault(self, request: web.Request, entry: LoggedRequest, fault: Fault,
-                     chat: ChatRequest) -> web.StreamResponse:
+                     chat: IncomingRequest) -> web.StreamResponse:
         if fault.kind == "disconnect":
             self._record(entry)
             if request.transport is not None:

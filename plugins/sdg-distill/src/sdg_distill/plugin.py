@@ -3,9 +3,11 @@ instruction, format hints, topic and keyword seeds and a few demo examples."""
 
 from __future__ import annotations
 
+import itertools
 import random
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import aclosing
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -15,15 +17,16 @@ from sdg_distill.examples import load_examples
 from sdg_distill.pattern import Pattern, summarise
 from sdg_distill.prompts import QUESTION_SCHEMA, question_messages, rotate
 from sdgcore import (
+    AnswerFormat,
     ChatRequest,
     Completion,
-    Lookahead,
     NearDuplicates,
     Sample,
-    SdgError,
     Source,
     Task,
     derive_seed,
+    draft_samples,
+    endpoint_for,
     hookimpl,
 )
 from sdgcore import text_tokens as tokens
@@ -46,7 +49,11 @@ class DistillConfig:
 
     :param instruction: what kind of samples to make.
     :param input_format: how a question should look, if it matters.
-    :param output_format: how a reference response should look (e.g. end with \\boxed{}).
+    :param output_format: what whoever answers a sample is told about the answer format
+        (e.g. "End with \\boxed{}."); None for the default line, which asks for the answer
+        as ``<answer_tag>...</answer_tag>``.
+    :param answer_tag: the tag a final answer is wrapped in, where the voter and the comparator
+        read it (an ``output_format`` of your own should ask for it too).
     :param examples: a JSONL file of demo samples (``question``, ``reference`` keys).
     :param topics: topic seeds cycled through for diversity.
     :param keywords: keyword seeds mixed into prompts for diversity.
@@ -58,6 +65,8 @@ class DistillConfig:
     instruction: str
     input_format: str | None = None
     output_format: str | None = None
+    answer_tag: str = attrs.field(  # checked as AnswerFormat checks a tag
+        default="answer", validator=lambda _config, _field, tag: AnswerFormat(tag=tag))
     examples: Path | None = None
     topics: list[str] = attrs.field(factory=list)
     keywords: list[str] = attrs.field(factory=list)
@@ -66,6 +75,11 @@ class DistillConfig:
         default=0.9, validator=[attrs.validators.ge(0.0), attrs.validators.le(1.0)]
     )
     model: str = "teacher"
+
+    @property
+    def answer_format(self) -> AnswerFormat:
+        """The samples' answer format: ``answer_tag``, and ``output_format`` as its line."""
+        return AnswerFormat(tag=self.answer_tag, instruction=self.output_format or None)
 
 
 class DistillTask(Task):
@@ -97,11 +111,7 @@ class DistillTask(Task):
                                        ctx.workdir("task", self.name))
 
     def _teacher(self, ctx: RunContext) -> Endpoint:
-        try:
-            return ctx.models[self.config.model]
-        except KeyError:
-            raise SdgError(f"task.model: no model endpoint for role {self.config.model!r}",
-                           hint="configure it under models:, or set task.model") from None
+        return endpoint_for(ctx, self.config.model, "task.model")
 
     def request(self, ctx: RunContext, index: int) -> tuple[str | None, ChatRequest]:
         """Attempt ``index``'s topic and request; a pure function of the config, the run's
@@ -130,54 +140,35 @@ class DistillTask(Task):
             seen.add(example.question)
         self.counts = Counter()
 
-        async def launch(index: int) -> Awaitable[tuple[str | None, Completion]]:
+        async def attempt(index: int) -> Sample | str:
             topic, request = self.request(ctx, index)
-            return _ask(teacher, topic, request)
+            done = await teacher.chat(request)
+            question, outcome = _question(done)
+            return self._sample(teacher, question, index, topic, done) if question else outcome
 
-        ahead = Lookahead(launch, min(PREFETCH, teacher.concurrency))
-        rejects = 0
-        try:
-            while rejects < MAX_REJECTS:
-                # never ask beyond the attempt at which generation would end
-                taken = await ahead.take(MAX_REJECTS - rejects)
-                assert taken is not None  # distill never runs out of attempts
-                index, (topic, done) = taken
-                question, outcome = self._judge(done, seen)
-                self.counts[outcome] += 1
-                if question is None:
-                    rejects += 1
-                else:
-                    rejects = 0
-                    seen.add(question)
-                    yield self._sample(teacher, question, index, topic, done)
-        finally:
-            await ahead.aclose()
-
-    @staticmethod
-    def _judge(done: Completion, seen: NearDuplicates) -> tuple[str | None, str]:
-        if not done.ok or not done.choices or not isinstance(done.choices[0].data, dict):
-            return None, "failed"
-        question = done.choices[0].data.get("question")
-        question = question.strip() if isinstance(question, str) else ""
-        if not tokens(question):
-            return None, "empty"
-        if seen.is_duplicate(question):
-            return None, "duplicate"
-        return question, "made"
+        async with aclosing(draft_samples(
+                itertools.count(), attempt, window=min(PREFETCH, teacher.concurrency),
+                max_rejects=MAX_REJECTS, seen=seen, counts=self.counts)) as samples:
+            async for sample in samples:
+                yield sample
 
     def _sample(self, teacher: Endpoint, question: str, index: int, topic: str | None,
                 done: Completion) -> Sample:
-        fmt = self.config.output_format
         return Sample(task=self.name, question=question,
                       source=Source(kind="teacher", ref=teacher.backend.model or None,
                                     locator={"index": index, "topic": topic}),
-                      answer_format=fmt or None,
+                      answer_format=self.config.answer_format,
                       tokens=done.tokens)
 
 
-async def _ask(teacher: Endpoint, topic: str | None,
-               request: ChatRequest) -> tuple[str | None, Completion]:
-    return topic, await teacher.chat(request)
+def _question(done: Completion) -> tuple[str | None, str]:
+    """The question in a structured reply and ``made``, or None and why not (``failed``,
+    ``empty``)."""
+    if not done.ok or not done.choices or not isinstance(done.choices[0].data, dict):
+        return None, "failed"
+    question = done.choices[0].data.get("question")
+    question = question.strip() if isinstance(question, str) else ""
+    return (question, "made") if tokens(question) else (None, "empty")
 
 
 @hookimpl

@@ -12,7 +12,8 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator
+from contextlib import aclosing
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
@@ -31,17 +32,18 @@ from sdg_local.prompts import (
 )
 from sdg_local.schedule import Plan, Planner, topics
 from sdgcore import (
+    AnswerFormat,
     ChatRequest,
-    Lookahead,
     NearDuplicates,
     Retriever,
     RetrieverChoice,
     Sample,
-    SdgError,
     Source,
     Task,
     Tokens,
     derive_seed,
+    draft_samples,
+    endpoint_for,
     write_atomic,
 )
 
@@ -107,17 +109,6 @@ class LocalConfig:
                              f"chunk_size ({self.chunk_size})")
 
 
-@attrs.frozen
-class _Outcome:
-    """One attempt's result: a draft and the judge's verdict, or why there is none."""
-
-    outcome: str
-    draft: Draft | None = None
-    tokens: Tokens = Tokens()
-    answerable: bool | None = None
-    reason: str | None = None
-
-
 class LocalTask(Task):
     """Documents -> chunks -> keywords -> retrieval -> grounded generation.
 
@@ -139,13 +130,6 @@ class LocalTask(Task):
         self.keywords: kw.Keywords | None = None
         self.counts: Counter[str] = Counter()
 
-    def _endpoint(self, ctx: RunContext, role: str, key: str) -> Endpoint:
-        try:
-            return ctx.models[role]
-        except KeyError:
-            raise SdgError(f"task.{key}: no model endpoint for role {role!r}",
-                           hint=f"configure it under models:, or set task.{key}") from None
-
     def _make_retriever(self) -> Retriever:
         if self.config.retriever is not None:
             return self.config.retriever.create()
@@ -162,7 +146,7 @@ class LocalTask(Task):
         if self.keywords is not None:
             return
         config = self.config
-        teacher = self._endpoint(ctx, config.model, "model")
+        teacher = endpoint_for(ctx, config.model, "task.model")
         workdir = ctx.workdir("task", self.name)
         corpus = await asyncio.to_thread(load_corpus, config.paths, workdir,
                                          size=config.chunk_size, overlap=config.chunk_overlap,
@@ -196,45 +180,30 @@ class LocalTask(Task):
         run out or after :data:`MAX_REJECTS` attempts in a row made nothing new."""
         if self.keywords is None:
             await self.prepare(ctx)
-        teacher = self._endpoint(ctx, self.config.model, "model")
-        judge = (self._endpoint(ctx, self.config.judge_model, "judge_model")
+        teacher = endpoint_for(ctx, self.config.model, "task.model")
+        judge = (endpoint_for(ctx, self.config.judge_model, "task.judge_model")
                  if self.config.check_answerable else None)
-        planner, seen = self.planner(), NearDuplicates(DUPLICATE)
+        planner = self.planner()
         self.counts = Counter()
 
-        async def launch(index: int) -> Awaitable[tuple[Plan, _Outcome]] | None:
-            plan = await asyncio.to_thread(planner.next)
-            return None if plan is None else self._planned(ctx, plan, teacher, judge)
+        async def plans() -> AsyncIterator[Plan]:  # planning (retrieval) off the event loop
+            while (plan := await asyncio.to_thread(planner.next)) is not None:
+                yield plan
 
-        ahead = Lookahead(launch, min(PREFETCH, teacher.concurrency))
-        rejects = 0
         try:
-            while rejects < MAX_REJECTS:
-                # never ask beyond the attempt at which generation would end
-                taken = await ahead.take(MAX_REJECTS - rejects)
-                if taken is None:
-                    break
-                _, (plan, result) = taken
-                outcome = result.outcome
-                if result.draft is not None and seen.is_duplicate(result.draft.question):
-                    outcome = "duplicate"
-                self.counts[outcome] += 1
-                if outcome != "made" or result.draft is None:
-                    rejects += 1
-                    continue
-                rejects = 0
-                seen.add(result.draft.question)
-                yield self._sample(plan, result)
+            async with aclosing(draft_samples(
+                    plans(), lambda plan: self._attempt(ctx, plan, teacher, judge),
+                    window=min(PREFETCH, teacher.concurrency), max_rejects=MAX_REJECTS,
+                    seen=NearDuplicates(DUPLICATE), counts=self.counts)) as samples:
+                async for sample in samples:
+                    yield sample
         finally:
-            await ahead.aclose()
             self._record(ctx, planner)
 
-    async def _planned(self, ctx: RunContext, plan: Plan, teacher: Endpoint,
-                       judge: Endpoint | None) -> tuple[Plan, _Outcome]:
-        return plan, await self._attempt(ctx, plan, teacher, judge)
-
     async def _attempt(self, ctx: RunContext, plan: Plan, teacher: Endpoint,
-                       judge: Endpoint | None) -> _Outcome:
+                       judge: Endpoint | None) -> Sample | str:
+        """``plan``'s sample, one the judge rejects (dropped: ``unanswerable``, or
+        ``unchecked`` without a verdict), or why there is none."""
         if self.config.questions == "cloze":
             assert self.keywords is not None
             draft = make_cloze(plan.focus.text, self.keywords.terms, plan.index)
@@ -242,8 +211,10 @@ class LocalTask(Task):
         else:
             done = await teacher.chat(self.request(ctx, plan))
             (draft, outcome), spent = read_draft(done), done.tokens
-        if draft is None or judge is None:
-            return _Outcome(outcome, draft, spent)
+        if draft is None:
+            return outcome
+        if judge is None:
+            return self._sample(plan, draft, spent)
         check = await judge.chat(ChatRequest(
             messages=answerable_messages(draft.question, draft.answer, context_of(plan)),
             temperature=0.0, seed=derive_seed(ctx.seed, "local", "answerable", plan.index),
@@ -252,22 +223,22 @@ class LocalTask(Task):
         data = check.choices[0].data if check.ok and check.choices else None
         verdict = data.get("answerable") if isinstance(data, dict) else None
         if not isinstance(verdict, bool):
-            return _Outcome("unchecked", draft, tokens,
-                            reason=check.error or "the judge gave no verdict")
+            return self._sample(plan, draft, tokens).drop("unchecked")
         reason = data.get("reason") if isinstance(data.get("reason"), str) else None
-        return _Outcome("made" if verdict else "unanswerable", draft, tokens, verdict, reason)
+        sample = self._sample(plan, draft, tokens,
+                              {"answerable": verdict, "answerable_reason": reason})
+        return sample if verdict else sample.drop("unanswerable")
 
-    def _sample(self, plan: Plan, result: _Outcome) -> Sample:
-        draft = result.draft
-        assert draft is not None
+    def _sample(self, plan: Plan, draft: Draft, tokens: Tokens, judged: dict | None = None
+                ) -> Sample:
         context = context_of(plan)
-        meta = {"evidence": draft.evidence, "evidence_found": found_in(draft.evidence, context)}
-        if result.answerable is not None:
-            meta |= {"answerable": result.answerable, "answerable_reason": result.reason}
+        meta = {"evidence": draft.evidence, "evidence_found": found_in(draft.evidence, context),
+                **(judged or {})}
         return Sample(task=self.name, question=draft.question, reference=draft.reference or None,
-                      gold=draft.answer, context=context, answer_format=ANSWER_FORMAT,
+                      gold=draft.answer, context=context,
+                      answer_format=AnswerFormat(instruction=ANSWER_FORMAT),
                       source=Source("document", plan.focus.path, lineage(plan)),
-                      meta=meta, tokens=result.tokens)
+                      meta=meta, tokens=tokens)
 
     def _record(self, ctx: RunContext, planner: Planner) -> None:
         """Write what the last generation did to ``generation.json``."""

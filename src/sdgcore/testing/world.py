@@ -9,7 +9,7 @@ Every reply carries a *reference*: a digest of the request body that asked for i
 (``"(ref 3f2a…)"``). The request cache stores reply texts, so a drill can read from a run
 directory which requests were paid for and kept (:func:`sdgcore.testing.drills.committed`).
 
-``python -m sdgcore.testing.scripted`` serves the script in its own process (benchmarks), with
+``python -m sdgcore.testing.world`` serves the script in its own process (benchmarks), with
 ``--faults RATE`` injecting every fault kind.
 """
 
@@ -26,7 +26,7 @@ from typing import Any
 
 import yaml
 
-from sdgcore.testing.script import Answer, ChatRequest, Fault, Reply, Script
+from sdgcore.testing.replies import Answer, Fault, IncomingRequest, Reply, Script
 
 TEACHER = {
     "learnable": ["4"] * 5,
@@ -74,7 +74,7 @@ def reference(body: Any) -> str:
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:16]
 
 
-def answer(request: ChatRequest) -> Answer:
+def answer(request: IncomingRequest) -> Answer:
     """The scripted reply to ``request`` (use with :meth:`Script.respond`)."""
     text = request.last_user
     tag = tag_of(text)

@@ -108,8 +108,11 @@ class Fault:
 
 
 @attrs.frozen
-class ChatRequest:
-    """A chat-completions request as a script sees it.
+class IncomingRequest:
+    """A chat-completions request as it reached the fake server: what a script answers.
+
+    Not :class:`sdgcore.ChatRequest` (what a stage asks an endpoint): this is the JSON body a
+    backend made of one, with the order it arrived in.
 
     :param index: arrival order among all requests to the server, from 0.
     :param body: the whole JSON body (``response_format``, ``temperature``, ``seed``, ...).
@@ -158,7 +161,7 @@ def text_of(content: Any) -> str:
     return "" if content is None else str(content)
 
 
-Answer = Reply | Fault | str | Callable[[ChatRequest], Any] | Sequence[Reply | str]
+Answer = Reply | Fault | str | Callable[[IncomingRequest], Any] | Sequence[Reply | str]
 """What a script yields for a request: a reply, a fault, a string (a reply's content), a
 callable of the request returning one of these, or a list of replies (one per choice, cycled
 when ``n`` is larger; a fault in the list answers the whole request)."""
@@ -170,7 +173,7 @@ EXHAUSTED = Fault.server_error(500, "script exhausted")
 class Script:
     """Decides the answer to each chat request. Build one with the static methods."""
 
-    def answer(self, request: ChatRequest) -> Answer:
+    def answer(self, request: IncomingRequest) -> Answer:
         """The answer to ``request``; called on the server's loop, in arrival order."""
         raise NotImplementedError
 
@@ -183,7 +186,7 @@ class Script:
         return _Sequence(list(items), then)
 
     @staticmethod
-    def respond(fn: Callable[[ChatRequest], Answer]) -> Script:
+    def respond(fn: Callable[[IncomingRequest], Answer]) -> Script:
         """Answer with ``fn(request)``."""
         return _Respond(fn)
 
@@ -228,7 +231,7 @@ class _Sequence(Script):
     def __init__(self, items: list[Answer], then: Answer | None) -> None:
         self.items, self.then, self.position = items, then, 0
 
-    def answer(self, request: ChatRequest) -> Answer:
+    def answer(self, request: IncomingRequest) -> Answer:
         if self.position < len(self.items):
             self.position += 1
             return self.items[self.position - 1]
@@ -239,10 +242,10 @@ class _Sequence(Script):
 
 
 class _Respond(Script):
-    def __init__(self, fn: Callable[[ChatRequest], Answer]) -> None:
+    def __init__(self, fn: Callable[[IncomingRequest], Answer]) -> None:
         self.fn = fn
 
-    def answer(self, request: ChatRequest) -> Answer:
+    def answer(self, request: IncomingRequest) -> Answer:
         return self.fn(request)
 
 
@@ -250,7 +253,7 @@ class _ByContent(Script):
     def __init__(self, rules: dict[Any, Answer], default: Answer | None) -> None:
         self.rules, self.default = rules, default
 
-    def answer(self, request: ChatRequest) -> Answer:
+    def answer(self, request: IncomingRequest) -> Answer:
         text = request.last_user
         for key, answer in self.rules.items():
             if key.search(text) if isinstance(key, re.Pattern) else key in text:
@@ -265,7 +268,7 @@ class _Faulty(Script):
         self.seed, self.retry_after = seed, retry_after
         self.rng = random.Random(seed)
 
-    def answer(self, request: ChatRequest) -> Answer:
+    def answer(self, request: IncomingRequest) -> Answer:
         if self.rng.random() < self.rate:
             return Fault.of_kind(self.rng.choice(self.kinds), self.retry_after)
         return self.inner.answer(request)
@@ -275,7 +278,7 @@ class _Faulty(Script):
         self.inner.reset()
 
 
-def resolve(answer: Answer, request: ChatRequest) -> Fault | list[Reply]:
+def resolve(answer: Answer, request: IncomingRequest) -> Fault | list[Reply]:
     """Turn an answer into a fault, or into exactly ``request.n`` replies."""
     while callable(answer) and not isinstance(answer, (Reply, Fault)):
         answer = answer(request)
@@ -295,7 +298,7 @@ def _words(text: str) -> int:
     return len(text.split())
 
 
-def completion_body(chat: ChatRequest, replies: list[Reply]) -> dict[str, Any]:
+def completion_body(chat: IncomingRequest, replies: list[Reply]) -> dict[str, Any]:
     """The ``chat.completion`` JSON for ``replies``, with usage estimated from word counts
     where the replies do not set it."""
     prompt = sum(_words(text_of(m.get("content"))) for m in chat.messages)

@@ -9,6 +9,7 @@ from collections.abc import Callable
 import attrs
 
 from sdgcore.base import KINDS, Component
+from sdgcore.config.schema import shared_keys
 from sdgcore.errors import PluginError
 
 NAME = re.compile(r"[a-z][a-z0-9_]*")
@@ -109,9 +110,6 @@ class Registry:
 
 
 def _check_shared_keys(kind: str, cls: type, origin: str) -> None:
-    # imported here: sdgcore.config imports this module
-    from sdgcore.config.schema import shared_keys
-
     shared = shared_keys(kind)
     clash = [f.name for f in attrs.fields(cls.Config) if f.name in shared]
     if clash:
