@@ -188,3 +188,15 @@ def test_selections_list_every_kind_a_run_config_holds(registry):
                                       "models.teacher", "models.student", "models.judge"]
     assert all(by_section(p if not p.startswith("models.") else "models.<role>").name == c.kind
                for p, c in listed)
+
+
+def test_a_run_without_a_voter_installed_names_the_package_that_adds_one():
+    from sdgcore.errors import NotBuiltError
+    from sdgcore.pipeline.run import check_built
+
+    bare = create_plugin_manager(plugins=[components], entry_points=False).registry
+    config = structure({"task": {"type": "list", "questions": ["q"]}}, bare)
+    with pytest.raises(NotBuiltError) as info:
+        check_built(config)
+    assert str(info.value).startswith("voter: no voter is installed")
+    assert info.value.hint == KINDS["voter"].install_hint("exact") == "pip install sdg-voting"

@@ -15,6 +15,7 @@ def full_sample() -> Sample:
         reference="2 + 3 = <answer>5</answer>",
         answer="5",
         gold="5",
+        evidence="2 + 3 = 5",
         context="Two plus three is five.",
         answer_format=AnswerFormat(tag="final", instruction="End with <final>N</final>."),
         source=Source(kind="document", ref="docs/a.pdf",
@@ -123,8 +124,9 @@ def test_a_rewrite_keeps_the_material_and_starts_its_scoring_afresh():
         context=parent.context, answer_format=parent.answer_format, source=parent.source,
         parent_id=parent.id, direction="harder", round=parent.round + 1,
         meta={"rewrite_change": "one more term"}, tokens=Tokens(5, 2))
-    # so not: gold, scoring, votes, agreement, attempts, pass rate, label, category, drop
-    assert child.gold is None and child.scoring == {} and child.votes == ()
+    # so not: gold, evidence, scoring, votes, agreement, attempts, pass rate, label, category, drop
+    assert child.gold is None and child.evidence is None
+    assert child.scoring == {} and child.votes == ()
     assert child.attempts == () and child.pass_rate is None and child.answer is None
     assert child.category is None and child.dropped is None and not child.dropped_transient
     assert child.id != parent.id and child.id == attrs.evolve(child, scoring={"x": 1}).id

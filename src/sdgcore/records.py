@@ -7,7 +7,8 @@ this sample (task, question, source, parent and direction), so regenerating the 
 gives the same id, a stage adding votes or attempts does not change it, and a record evolved
 into another question or source gets that content's id.
 
-A sample keeps apart what its task states about it (``answer_format``, ``gold``, ``meta``) and
+A sample keeps apart what its task states about it (``answer_format``, ``gold``,
+``evidence``, ``meta``) and
 what the stages recorded while scoring this version of it (``votes``, ``attempts``,
 ``scoring``, ...). :meth:`Sample.rewrite` makes a new version: the task's statements about the
 material carry over, the scoring does not.
@@ -114,6 +115,8 @@ class Sample:
     :param gold: an answer the task knows for this question (a cloze blank, the answer the
         task drafted with its source in view), kept beside the voted ``answer``; a rewrite,
         being a new question, starts without one.
+    :param evidence: the passage the task cites for ``gold`` (a sentence of the context);
+        a rewrite starts without one.
     :param context: retrieved context the sample is grounded in, if any; it is part of the
         sample's :meth:`prompt` (open book).
     :param answer_format: the answer format the task states (:class:`~sdgcore.AnswerFormat`:
@@ -139,8 +142,8 @@ class Sample:
         pass (rate limit, server error, timeout, connection, malformed reply) after every
         retry: a resumed run processes the sample again. Set with :meth:`drop`.
     :param tokens: tokens spent on it.
-    :param meta: JSON-safe extra facts the task states about the sample's material (the
-        evidence it cited, whether it was found, ...); not carried into a rewrite unless the
+    :param meta: JSON-safe extra facts the task states about the sample's material (whether
+        its evidence was found in the context, a judge's verdict on it, ...); not carried into a rewrite unless the
         rewriter gives them again.
     """
 
@@ -149,6 +152,7 @@ class Sample:
     reference: str | None = None
     answer: str | None = None
     gold: str | None = None
+    evidence: str | None = None
     context: str | None = None
     answer_format: AnswerFormat = AnswerFormat()
     source: Source = attrs.field(factory=lambda: Source(kind="unknown"))
@@ -194,7 +198,7 @@ class Sample:
         statements about the material and how it is answered). Set: ``parent_id`` (this
         sample's id), ``direction``, ``round`` (this one's + 1), and ``reference``, ``meta`` and
         ``tokens`` as given (the rewrite request's tokens). Not carried over: ``gold`` (a new
-        question has no known answer), ``scoring``, ``votes``, ``agreement``, ``attempts``,
+        question has no known answer) and its ``evidence``, ``scoring``, ``votes``, ``agreement``, ``attempts``,
         ``pass_rate``, ``answer``, ``category``, ``dropped``, and ``meta`` unless given: the
         new version is labelled and solved from scratch.
         """

@@ -45,7 +45,7 @@ def test_cloze_samples_need_no_generator_request_and_keep_their_lineage(make_plu
     assert samples and task.counts["made"] == len(samples)
     for sample in samples:
         focus = chunks[sample.source.locator["chunks"][0]][0]
-        evidence, answer = sample.meta["evidence"], sample.gold
+        evidence, answer = sample.evidence, sample.gold
         assert " ".join(focus.text.split()).count(evidence) == 1
         assert sample.question.count(BLANK) == 1
         assert sample.question.replace(BLANK, answer).find(evidence) > 0

@@ -222,7 +222,7 @@ def test_every_sample_is_grounded_in_the_chunks_its_lineage_names(make_plugin_ma
         assert all(text == chunks[i][1] for i, text in zip(ids, texts, strict=True))
         assert sample.context == "\n\n".join(texts)
         sentence = quoted(sample)
-        assert sentence in texts[0] and sample.meta["evidence"] == sentence
+        assert sentence in texts[0] and sample.evidence == sentence
         assert sample.meta["evidence_found"] is True
         focus = chunks[ids[0]][0]
         assert sample.source.kind == "document" and sample.source.ref == focus.path
@@ -233,7 +233,7 @@ def test_every_sample_is_grounded_in_the_chunks_its_lineage_names(make_plugin_ma
         assert sample.reference.endswith(f"<answer>{last_word(sentence)}</answer>.")
         assert sample.answer_format == AnswerFormat(instruction=ANSWER_FORMAT)
         assert sample.scoring == {}
-        assert set(sample.meta) == {"evidence", "evidence_found"}
+        assert set(sample.meta) == {"evidence_found"}
         assert sample.prompt().endswith(ANSWER_FORMAT)
         assert (sample.tokens.prompt, sample.tokens.completion) == (50, 20)
     # the teacher was shown those chunks, the focus as excerpt 1

@@ -27,6 +27,7 @@ from sdgcore.base import Task
 from sdgcore.config.schema import RunConfig
 from sdgcore.context import RunContext
 from sdgcore.errors import NotBuiltError, SdgError
+from sdgcore.kinds import KINDS
 from sdgcore.models.roles import Models
 from sdgcore.pipeline.checkpoint import Checkpoints
 from sdgcore.pipeline.export import check_formats, export
@@ -66,11 +67,11 @@ class RunResult:
 def check_built(config: RunConfig) -> None:
     """Raise :class:`NotBuiltError` for anything the run would use that is not built yet
     (a rewriter with ``max_rounds: 0`` and the trainer are not used by a run)."""
-    if config.voter is None:
-        raise NotBuiltError("voter: no voter is installed", hint="pip install sdg-voting")
-    if config.solve.comparator is None:
-        raise NotBuiltError("solve.comparator: no comparator is installed",
-                            hint="pip install sdg-voting")
+    for kind, chosen in (("voter", config.voter), ("comparator", config.solve.comparator)):
+        if chosen is None:  # sections a run cannot do without, left out with none installed
+            entry = KINDS[kind]
+            raise NotBuiltError(f"{entry.section}: no {kind} is installed",
+                                hint=entry.install_hint(entry.default or ""))
     for path, choice in config.selections():
         unused = path == "train" or (path == "rewrite" and choice.common.max_rounds == 0)
         if not unused:

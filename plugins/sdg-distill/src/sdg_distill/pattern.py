@@ -51,7 +51,7 @@ class Pattern:
 def inputs_digest(config: DistillConfig, examples: Sequence[Example], seed: int) -> str:
     """A digest of everything the pattern request depends on: a ``pattern.json`` made from
     other inputs is not reused."""
-    blob = json.dumps([config.instruction, config.input_format, config.output_format, seed,
+    blob = json.dumps([config.instruction, config.input_format, config.answer_format.line(), seed,
                        [e.to_dict() for e in examples]], sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:16]
 

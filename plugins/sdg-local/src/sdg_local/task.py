@@ -232,10 +232,9 @@ class LocalTask(Task):
     def _sample(self, plan: Plan, draft: Draft, tokens: Tokens, judged: dict | None = None
                 ) -> Sample:
         context = context_of(plan)
-        meta = {"evidence": draft.evidence, "evidence_found": found_in(draft.evidence, context),
-                **(judged or {})}
+        meta = {"evidence_found": found_in(draft.evidence, context), **(judged or {})}
         return Sample(task=self.name, question=draft.question, reference=draft.reference or None,
-                      gold=draft.answer, context=context,
+                      gold=draft.answer, evidence=draft.evidence, context=context,
                       answer_format=AnswerFormat(instruction=ANSWER_FORMAT),
                       source=Source("document", plan.focus.path, lineage(plan)),
                       meta=meta, tokens=tokens)

@@ -25,12 +25,11 @@ from sdgcore import (
     ChatRequest,
     Comparator,
     Completion,
-    Endpoint,
     RunContext,
     Sample,
-    SdgError,
     Voter,
     derive_seed,
+    endpoint_for,
 )
 
 
@@ -44,15 +43,6 @@ class JudgeConfig(BallotConfig):
     """
 
     judge: str = "judge"
-
-
-def _judge(ctx: RunContext, role: str, key: str) -> Endpoint:
-    try:
-        return ctx.models[role]
-    except KeyError:
-        raise SdgError(f"{key}: no model endpoint for role {role!r}",
-                       hint=f"configure models.{role}, or set {key} to a configured role"
-                       ) from None
 
 
 def _reply(done: Completion) -> tuple[dict[str, Any] | None, str]:
@@ -117,7 +107,7 @@ class JudgeVoter(Voter):
         if dropped:
             return dropped
 
-        done = await _judge(ctx, cfg.judge, "voter.judge").chat(ChatRequest(
+        done = await endpoint_for(ctx, cfg.judge, "voter.judge").chat(ChatRequest(
             messages=pick_messages(sample.prompt(), [texts[i] for i in valid]),
             temperature=0.0, seed=derive_seed(ctx.seed, sample.id, "judge"),
             json_schema=PICK_SCHEMA))
@@ -187,7 +177,7 @@ class JudgeComparator(Comparator):
             why = "empty response" if label else "the sample has no label"
             return [Attempt(r, a, correct=False, reason=why, extractor=h)
                     for r, (a, h) in zip(responses, found, strict=True)]
-        done = await _judge(ctx, cfg.judge, "solve.comparator.judge").chat(ChatRequest(
+        done = await endpoint_for(ctx, cfg.judge, "solve.comparator.judge").chat(ChatRequest(
             messages=grade_messages(sample.prompt(), label, distinct),
             temperature=0.0, seed=derive_seed(ctx.seed, sample.id, "judge-compare"),
             json_schema=GRADE_SCHEMA))
