@@ -185,9 +185,8 @@ def test_run_and_validate_say_plainly_that_the_trainer_is_not_run(sdg_cli, make_
     config = model_config(tmp_path, fake_openai, run_dir, {"type": "list", "questions": ["q1"]})
     data = yaml.safe_load(config.read_text())
     config.write_text(yaml.safe_dump({**data, "train": {"type": "verl", "mode": "grpo"}}))
-    notice = ("warning: train: the trainer 'verl' is not run by `sdg run` yet; the exported "
-              f"data will be in {run_dir}/ (learnable.jsonl, too_easy.jsonl, too_hard.jsonl); "
-              "hand it to the trainer yourself")
+    notice = ("warning: train: the trainer 'verl' is not run by `sdg run`; run `sdg train "
+              f"{run_dir}` to export its data for verl and launch it")
 
     result = sdg_cli(["run", str(config)], manager=manager)
     assert result.exit_code == 0, result.output

@@ -69,9 +69,8 @@ def run(ctx: click.Context, config: Path, overrides: tuple[str, ...], fresh: boo
 
 def train_not_run(cfg: RunConfig) -> str:
     """The warning for a config with a ``train:`` section: no trainer is run yet."""
-    return (f"train: the trainer {cfg.train.name!r} is not run by `sdg run` yet; the exported "
-            f"data will be in {cfg.run.dir}/ (learnable.jsonl, too_easy.jsonl, too_hard.jsonl); "
-            "hand it to the trainer yourself")
+    return (f"train: the trainer {cfg.train.name!r} is not run by `sdg run`; run `sdg train "
+            f"{cfg.run.dir}` to export its data for {cfg.train.name} and launch it")
 
 
 def print_summary(out, result) -> None:

@@ -1,0 +1,192 @@
+"""``sdg train --dry-run`` on a real run directory: the exact command lines, train.sh, the
+data checks; and the one-line error when verl is not installed."""
+
+from __future__ import annotations
+
+import json
+import shlex
+import sys
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+import yaml
+
+from sdg_verl import plugin as verl
+from sdg_verl.launch import reward_path
+from sdgcore.testing import components, world
+from sdgcore.testing.server import FakeOpenAIServer, Script
+
+QUESTIONS = ["Q1 [learnable]", "Q2 [easy]", "Q3 [hard]", "Q4 [split]", "Q6 [learnable]",
+             "Q7 [easy]", "Q8 [hard]", "Q11 [learnable]"]
+
+
+@pytest.fixture
+def manager(make_plugin_manager):
+    from sdg_rewriters import plugin as rewriters
+    from sdg_voting import plugin as voting
+
+    return make_plugin_manager(components, voting, rewriters, verl)
+
+
+@pytest.fixture
+def run(tmp_path, sdg_cli, manager):
+    """A real run (loopback teacher and student) whose config has a ``train:`` section."""
+    run_dir = tmp_path / "run"
+    with FakeOpenAIServer(Script.respond(world.answer)) as server:
+        config = world.write_config(tmp_path / "config.yaml", server.url, run_dir, QUESTIONS,
+                                    train={"type": "verl", "mode": "grpo", "model": "Qwen/Q"},
+                                    target={"learnable": 100})
+        result = sdg_cli(["run", str(config)], manager=manager)
+        assert result.exit_code == 0, result.output
+    assert "warning: train: the trainer 'verl' is not run by `sdg run`; run `sdg train " \
+           f"{run_dir}` to export its data for verl and launch it" in result.output
+    return config, run_dir
+
+
+def with_train(config: Path, **train) -> Path:
+    data = yaml.safe_load(config.read_text())
+    data["train"] = {"type": "verl", **train}
+    config.write_text(yaml.safe_dump(data))
+    return config
+
+
+def test_dry_run_grpo_on_the_run_dir(run, sdg_cli, manager):
+    _, run_dir = run
+    result = sdg_cli(["train", str(run_dir), "--dry-run"], manager=manager)
+    assert result.exit_code == 0, result.output
+    out = run_dir / "verl"
+    expected = [
+        "python", "-m", "verl.trainer.main_ppo",
+        "algorithm.adv_estimator=grpo",
+        f"data.train_files={out}/grpo_train.parquet",
+        f"data.val_files={out}/grpo_val.parquet",
+        "data.prompt_key=prompt",
+        "data.train_batch_size=32",
+        "actor_rollout_ref.model.path=Qwen/Q",
+        "actor_rollout_ref.actor.ppo_mini_batch_size=32",
+        "actor_rollout_ref.actor.ppo_micro_batch_size_per_gpu=4",
+        "actor_rollout_ref.rollout.name=vllm",
+        "actor_rollout_ref.rollout.n=8",
+        "actor_rollout_ref.rollout.log_prob_micro_batch_size_per_gpu=4",
+        "actor_rollout_ref.ref.log_prob_micro_batch_size_per_gpu=4",
+        f"reward.custom_reward_function.path={reward_path()}",
+        "reward.custom_reward_function.name=compute_score",
+        "trainer.total_epochs=1",
+        "trainer.nnodes=1",
+        "trainer.n_gpus_per_node=1",
+        "trainer.project_name=sdg",
+        "trainer.experiment_name=run",
+        'trainer.logger=["console"]',
+        f"trainer.default_local_dir={out}/checkpoints",
+    ]
+    lines = result.output.splitlines()
+    assert shlex.join(expected) in lines
+    assert "nothing was started" in lines[-1]
+    script = (out / "train.sh").read_text()
+    assert script.startswith("#!/usr/bin/env bash\nset -euo pipefail\n"
+                             "python -m verl.trainer.main_ppo \\\n  algorithm.adv_estimator=grpo")
+    body = script.split("\n", 2)[2].replace(" \\\n", " ")
+    assert shlex.split(body) == expected
+    report = json.loads((out / "export.json").read_text())
+    assert report["categories"] == ["learnable"]
+    learnable = len((run_dir / "learnable.jsonl").read_text().splitlines())
+    assert report["samples"]["train"] + report["samples"]["val"] == learnable > 2
+    assert f"{report['rows']['train']} train rows" in result.output
+    assert (f"warning: {report['rows']['train']} training rows are fewer than "
+            "train.batch_size (32)") in result.stderr
+    rows = pq.read_table(out / "grpo_train.parquet").to_pylist()
+    assert {r["reward_model"]["ground_truth"] for r in rows} <= {"4", "8", "3"}
+    assert rows[0]["extra_info"]["student"] == {"model": "student-model", "n": 4,
+                                                "temperature": 0.7}
+
+
+def test_dry_run_sft_from_the_config_with_every_knob(run, sdg_cli, manager):
+    config, run_dir = run
+    with_train(config, mode="sft", model="/models/q", nproc_per_node=8, epochs=3, lr=1e-5,
+               batch_size=64, micro_batch_size=2, max_length=2048, lora_rank=16,
+               categories=["learnable", "too_easy", "too_hard"], output="sft-out",
+               experiment_name="exp", logger=["console", "wandb"],
+               overrides=["trainer.save_freq=10"])
+    result = sdg_cli(["train", str(config), "--dry-run"], manager=manager)
+    assert result.exit_code == 0, result.output
+    out = run_dir / "sft-out"
+    expected = [
+        "torchrun", "--standalone", "--nnodes=1", "--nproc_per_node=8",
+        "-m", "verl.trainer.sft_trainer",
+        f"data.train_files={out}/sft_train.parquet",
+        f"data.val_files={out}/sft_val.parquet",
+        "data.messages_key=messages",
+        "data.train_batch_size=64",
+        "data.micro_batch_size_per_gpu=2",
+        "data.max_length=2048",
+        "engine=fsdp",
+        "model.path=/models/q",
+        "model.lora_rank=16",
+        "optim.lr=1e-05",
+        "trainer.total_epochs=3",
+        "trainer.nnodes=1",
+        "trainer.n_gpus_per_node=8",
+        "trainer.project_name=sdg",
+        "trainer.experiment_name=exp",
+        'trainer.logger=["console","wandb"]',
+        f"trainer.default_local_dir={out}/checkpoints",
+        "trainer.save_freq=10",
+    ]
+    assert shlex.join(expected) in result.output.splitlines()
+    assert (out / "train.sh").stat().st_mode & 0o111
+    messages = pq.read_table(out / "sft_train.parquet").to_pylist()[0]["messages"]
+    assert [m["role"] for m in messages] == ["user", "assistant"]
+    report = json.loads((out / "export.json").read_text())
+    assert set(report["read"]) == {"learnable", "too_easy", "too_hard"}
+
+
+def test_dynamic_sampling_adds_filter_groups_and_warns_for_main_ppo(run, sdg_cli, manager):
+    config, _ = run
+    with_train(config, mode="grpo", model="m", dynamic_sampling=True, rollout_n=4)
+    result = sdg_cli(["train", str(config), "--dry-run"], manager=manager)
+    assert result.exit_code == 0, result.output
+    argv = shlex.split(next(line for line in result.output.splitlines()
+                            if line.startswith("python -m")))
+    assert "actor_rollout_ref.rollout.n=4" in argv
+    assert argv.index("++algorithm.filter_groups.enable=True") + 1 == argv.index(
+        "++algorithm.filter_groups.metric=seq_reward")
+    assert "main_ppo does not read algorithm.filter_groups" in result.stderr
+
+
+def test_train_without_verl_installed_says_what_to_install(run, sdg_cli, manager, monkeypatch):
+    _, run_dir = run
+    monkeypatch.setitem(sys.modules, "verl", None)  # importing it raises ImportError
+    result = sdg_cli(["train", str(run_dir)], manager=manager)
+    assert result.exit_code == 1
+    assert "error: sdg train needs 'verl', which is not installed" in result.stderr
+    assert "pip install 'sdg-verl[verl]'" in result.stderr
+    assert (run_dir / "verl" / "train.sh").exists()  # the export and script are still there
+
+
+@pytest.mark.parametrize(("train", "problem"), [
+    (None, "train: missing: sdg train needs a train: section"),
+    ({"mode": "grpo"}, "train.model: not set"),
+    ({"mode": "ppo", "model": "m"}, "ppo not in literal"),
+])
+def test_a_bad_train_section_is_named(run, sdg_cli, manager, train, problem):
+    config, _ = run
+    data = yaml.safe_load(config.read_text())
+    data["train"] = None if train is None else {"type": "verl", **train}
+    config.write_text(yaml.safe_dump(data))
+    run_dir = Path(data["run"]["dir"])
+    (run_dir / "config.yaml").write_text(yaml.safe_dump(data))  # the run dir says the same
+    result = sdg_cli(["train", str(config), "--dry-run"], manager=manager)
+    assert result.exit_code == 2, result.output
+    assert problem in result.stderr
+
+
+def test_a_directory_that_is_no_run_is_refused(tmp_path, sdg_cli, manager):
+    result = sdg_cli(["train", str(tmp_path), "--dry-run"], manager=manager)
+    assert result.exit_code == 2
+    assert "is not an sdg run directory (no config.yaml)" in result.stderr
+
+
+def test_sdg_help_lists_train(sdg_cli, manager):
+    result = sdg_cli(["--help"], manager=manager)
+    assert "train" in result.output and "Export a run's samples for verl" in result.output
