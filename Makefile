@@ -18,9 +18,12 @@ PROJECTS := pyproject.toml $(foreach p,$(PLUGINS),$(p)/pyproject.toml)
 
 # pip builds every sdist (ours and llama-cpp-python's) in an isolated environment holding the
 # build-system.requires that the sdist itself declares: a fresh machine with an empty pip cache
-# needs nothing installed by hand (.ci/run builds that way).
+# needs nothing installed by hand (.ci/run builds that way). The pip that venv brings (23.2 with
+# Python 3.11.7) cannot resolve a plugin that depends on another plugin installed in the same
+# command with extras (sdg-verl -> sdg-voting[test]): it looks for sdg-voting on the index.
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade 'pip>=25,<27'
 
 # Core + every plugin + test tools.
 $(VENV)/.test-installed: $(BIN)/python $(PROJECTS)
