@@ -49,13 +49,7 @@ def sft_command(cfg: VerlConfig, files: dict[str, Path], run_dir: Path) -> list[
         f"model.path={cfg.model}",
         *([f"model.lora_rank={cfg.lora_rank}"] if cfg.lora_rank else []),
         *_optional([("optim.lr", cfg.lr)]),
-        f"trainer.total_epochs={cfg.epochs}",
-        f"trainer.nnodes={cfg.nnodes}",
-        f"trainer.n_gpus_per_node={cfg.nproc_per_node}",
-        f"trainer.project_name={cfg.project_name}",
-        f"trainer.experiment_name={cfg.experiment_name or run_dir.name}",
-        _logger(cfg),
-        f"trainer.default_local_dir={run_dir / cfg.output / 'checkpoints'}",
+        *_trainer(cfg, run_dir),
         *cfg.overrides,
     ]
 
@@ -87,6 +81,15 @@ def grpo_command(cfg: VerlConfig, files: dict[str, Path], run_dir: Path) -> list
         *(["++algorithm.filter_groups.enable=True",
            f"++algorithm.filter_groups.metric={cfg.filter_metric}"]
           if cfg.dynamic_sampling else []),
+        *_trainer(cfg, run_dir),
+        *cfg.overrides,
+    ]
+
+
+def _trainer(cfg: VerlConfig, run_dir: Path) -> list[str]:
+    """The ``trainer.*`` arguments both modes share: epochs, nodes, names, logger, where
+    checkpoints go."""
+    return [
         f"trainer.total_epochs={cfg.epochs}",
         f"trainer.nnodes={cfg.nnodes}",
         f"trainer.n_gpus_per_node={cfg.nproc_per_node}",
@@ -94,7 +97,6 @@ def grpo_command(cfg: VerlConfig, files: dict[str, Path], run_dir: Path) -> list
         f"trainer.experiment_name={cfg.experiment_name or run_dir.name}",
         _logger(cfg),
         f"trainer.default_local_dir={run_dir / cfg.output / 'checkpoints'}",
-        *cfg.overrides,
     ]
 
 
