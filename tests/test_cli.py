@@ -186,7 +186,7 @@ def test_run_and_validate_say_plainly_that_the_trainer_is_not_run(sdg_cli, make_
     data = yaml.safe_load(config.read_text())
     config.write_text(yaml.safe_dump({**data, "train": {"type": "verl", "mode": "grpo"}}))
     notice = ("warning: train: the trainer 'verl' is not run by `sdg run`; run `sdg train "
-              f"{run_dir}` to export its data for verl and launch it")
+              f"{run_dir}` to export its data for verl and launch it, or `sdg run --train`")
 
     result = sdg_cli(["run", str(config)], manager=manager)
     assert result.exit_code == 0, result.output

@@ -28,6 +28,12 @@ Helpers for tasks
     ``text_tokens`` (near-duplicate questions), ``write_atomic`` (files a resume can trust),
     ``embed`` and ``DEFAULT_EMBEDDING_MODEL`` (sentence embeddings, loaded on first use) and
     ``import_optional`` (a heavy library, or a one-line error naming the extra to install).
+Work on a finished run (commands such as ``sdg train`` and ``sdg eval``)
+    ``load_run`` (a run directory's config, structured with the installed plugins),
+    ``run_endpoints`` (``Models``: endpoints by name, roles of the run or endpoint configs
+    given on the command line, on the run's request cache), ``endpoint_choices`` (the same,
+    checked without reaching a model) and ``solve`` (a model's attempts at a labelled
+    sample, scored by a comparator: ``Solved``), which the student's solve step uses too.
 Errors
     ``SdgError`` (the base of them all), ``ConfigError``, ``InputError``, ``MissingExtraError``.
 
@@ -42,6 +48,7 @@ Importing this module imports no heavy library (torch, litellm, numpy...).
 from importlib.metadata import PackageNotFoundError, version
 
 from sdgcore.answer_format import AnswerFormat
+from sdgcore.attempts import Solved, solve
 from sdgcore.base import (
     Backend,
     Comparator,
@@ -73,6 +80,7 @@ from sdgcore.models import (
     Endpoint,
     Usage,
 )
+from sdgcore.models.roles import Models
 from sdgcore.records import (
     Attempt,
     Category,
@@ -82,6 +90,7 @@ from sdgcore.records import (
     Tokens,
     Vote,
 )
+from sdgcore.runs import endpoint_choices, load_run, run_endpoints
 from sdgcore.seeds import derive_seed
 from sdgcore.store.rundir import write_atomic
 
@@ -110,6 +119,7 @@ __all__ = [
     "InputError",
     "Lookahead",
     "MissingExtraError",
+    "Models",
     "NearDuplicates",
     "Passage",
     "Retriever",
@@ -119,6 +129,7 @@ __all__ = [
     "Sample",
     "SdgError",
     "Secret",
+    "Solved",
     "Source",
     "Task",
     "Tokens",
@@ -130,9 +141,13 @@ __all__ = [
     "derive_seed",
     "draft_samples",
     "embed",
+    "endpoint_choices",
     "endpoint_for",
     "hookimpl",
     "import_optional",
+    "load_run",
+    "run_endpoints",
+    "solve",
     "text_tokens",
     "write_atomic",
 ]

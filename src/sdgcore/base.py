@@ -174,17 +174,27 @@ class Rewriter(Component, abc.ABC):
 
 
 class Trainer(Component, abc.ABC):
-    """Hands exported datasets to a training framework."""
+    """Hands a finished run's datasets to a training framework (``train:``; run by
+    ``sdg run --train`` after the run, or by a command of the trainer's plugin)."""
 
     kind = "trainer"
 
+    def check(self) -> None:
+        """Raise :class:`~sdgcore.errors.ConfigError` for a config that cannot train (a
+        setting training needs but a config may leave out); called before a run that will
+        train starts, so a wrong config fails before any work."""
+
     @abc.abstractmethod
-    def export(self, ctx: RunContext, datasets: Mapping[str, Path], out: Path) -> Path:
-        """Write the trainer's own format of ``datasets`` (category -> JSONL file) under
-        ``out`` and return the path a training run reads."""
+    def export(self, ctx: RunContext, datasets: Mapping[str, Path]) -> Path:
+        """Write the trainer's own format of ``datasets`` (category -> the run's JSONL
+        file of it) in the run directory, check it, and return the path a training run
+        reads (a file or a directory)."""
 
     def train(self, ctx: RunContext, data: Path) -> None:
-        """Run training on ``data`` (what :meth:`export` returned)."""
+        """Run training on ``data`` (what :meth:`export` returned) and return when it ends.
+
+        :raises SdgError: training failed or could not start (the reason in the message).
+        """
         raise NotImplementedError(f"trainer {self.name!r} exports only")
 
 

@@ -12,36 +12,12 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
-from sdg_verl import plugin as verl
 from sdg_verl.launch import reward_path
-from sdgcore.testing import components, world
+from sdgcore.testing import world
 from sdgcore.testing.server import FakeOpenAIServer, Script
 
 QUESTIONS = ["Q1 [learnable]", "Q2 [easy]", "Q3 [hard]", "Q4 [split]", "Q6 [learnable]",
              "Q7 [easy]", "Q8 [hard]", "Q11 [learnable]"]
-
-
-@pytest.fixture
-def manager(make_plugin_manager):
-    from sdg_rewriters import plugin as rewriters
-    from sdg_voting import plugin as voting
-
-    return make_plugin_manager(components, voting, rewriters, verl)
-
-
-@pytest.fixture
-def run(tmp_path, sdg_cli, manager):
-    """A real run (loopback teacher and student) whose config has a ``train:`` section."""
-    run_dir = tmp_path / "run"
-    with FakeOpenAIServer(Script.respond(world.answer)) as server:
-        config = world.write_config(tmp_path / "config.yaml", server.url, run_dir, QUESTIONS,
-                                    train={"type": "verl", "mode": "grpo", "model": "Qwen/Q"},
-                                    target={"learnable": 100})
-        result = sdg_cli(["run", str(config)], manager=manager)
-        assert result.exit_code == 0, result.output
-    assert "warning: train: the trainer 'verl' is not run by `sdg run`; run `sdg train " \
-           f"{run_dir}` to export its data for verl and launch it" in result.output
-    return config, run_dir
 
 
 def with_train(config: Path, **train) -> Path:
@@ -141,7 +117,7 @@ def test_dry_run_sft_from_the_config_with_every_knob(run, sdg_cli, manager):
     assert set(report["read"]) == {"learnable", "too_easy", "too_hard"}
 
 
-def test_dynamic_sampling_adds_filter_groups_and_warns_for_main_ppo(run, sdg_cli, manager):
+def test_dynamic_sampling_adds_filter_groups(run, sdg_cli, manager):
     config, _ = run
     with_train(config, mode="grpo", model="m", dynamic_sampling=True, rollout_n=4)
     result = sdg_cli(["train", str(config), "--dry-run"], manager=manager)
@@ -149,9 +125,9 @@ def test_dynamic_sampling_adds_filter_groups_and_warns_for_main_ppo(run, sdg_cli
     argv = shlex.split(next(line for line in result.output.splitlines()
                             if line.startswith("python -m")))
     assert "actor_rollout_ref.rollout.n=4" in argv
-    assert argv.index("++algorithm.filter_groups.enable=True") + 1 == argv.index(
-        "++algorithm.filter_groups.metric=seq_reward")
-    assert "main_ppo does not read algorithm.filter_groups" in result.stderr
+    assert argv.index("algorithm.filter_groups.enable=True") + 1 == argv.index(
+        "algorithm.filter_groups.metric=reward")
+    assert "filter_groups" not in result.stderr
 
 
 def test_train_without_verl_installed_says_what_to_install(run, sdg_cli, manager, monkeypatch):
@@ -190,3 +166,82 @@ def test_a_directory_that_is_no_run_is_refused(tmp_path, sdg_cli, manager):
 def test_sdg_help_lists_train(sdg_cli, manager):
     result = sdg_cli(["--help"], manager=manager)
     assert "train" in result.output and "Export a run's samples for verl" in result.output
+
+
+TRAINERS = Path(__file__).parent / "trainers"
+
+
+@pytest.fixture
+def fake_verl(monkeypatch):
+    """``fake_verl_trainer`` importable by the trainer's subprocess."""
+    monkeypatch.setenv("PYTHONPATH", str(TRAINERS))
+
+
+@pytest.mark.parametrize("mode", ["grpo", "sft"])
+def test_a_launch_streams_the_log_and_records_the_checkpoint(run, sdg_cli, manager, fake_verl,
+                                                             mode):
+    config, run_dir = run
+    with_train(config, mode=mode, model="m", entrypoint="fake_verl_trainer", batch_size=2)
+    result = sdg_cli(["train", str(config)], manager=manager)
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    steps = [line for line in lines if line.startswith("step:")]
+    assert len(steps) == 3 and "actor/loss:0.500" in steps[1]
+    progress = [line for line in lines if line.startswith("[sdg train]")]
+    assert [p.split(",")[0] for p in progress] == [f"[sdg train] step {i}/3" for i in (1, 2, 3)]
+    out = run_dir / "verl"
+    record = json.loads((out / "train.json").read_text())
+    assert record["exit_code"] == 0 and record["steps"] == 3 and record["total_steps"] == 3
+    assert record["checkpoint"] == str(out / "checkpoints" / "global_step_3")
+    assert f"checkpoint: {out / 'checkpoints' / 'global_step_3'}" in result.output
+    log = (out / "train.log").read_text()
+    assert "training finished" in log and log.count("step:") == 3  # stderr too, no progress
+    launcher = record["argv"][0]
+    # a venv's torchrun is found beside its python, activated or not
+    assert launcher == (sys.executable if mode == "grpo"
+                        else str(Path(sys.executable).with_name("torchrun")))
+
+
+def test_a_failing_trainer_fails_the_command_and_names_its_log(run, sdg_cli, manager,
+                                                               fake_verl):
+    config, run_dir = run
+    with_train(config, mode="grpo", model="m", entrypoint="fake_verl_trainer",
+               overrides=["+fake.exit=3", "+fake.steps=1"])
+    result = sdg_cli(["train", str(config)], manager=manager)
+    assert result.exit_code == 1
+    assert "error: verl exited with code 3" in result.stderr
+    assert str(run_dir / "verl" / "train.log") in result.stderr
+    assert json.loads((run_dir / "verl" / "train.json").read_text())["exit_code"] == 3
+
+
+def test_sdg_run_train_runs_then_trains(tmp_path, sdg_cli, manager, fake_verl):
+    run_dir = tmp_path / "chained"
+    with FakeOpenAIServer(Script.respond(world.answer)) as server:
+        config = world.write_config(
+            tmp_path / "config.yaml", server.url, run_dir, QUESTIONS,
+            train={"type": "verl", "mode": "grpo", "model": "m",
+                   "entrypoint": "fake_verl_trainer", "batch_size": 2},
+            target={"learnable": 100})
+        result = sdg_cli(["run", str(config), "--train"], manager=manager)
+    assert result.exit_code == 0, result.output
+    assert "is not run by `sdg run`" not in result.output
+    assert "grpo data: 5 train rows" in result.output
+    record = json.loads((run_dir / "verl" / "train.json").read_text())
+    assert record["checkpoint"] == str(run_dir / "verl" / "checkpoints" / "global_step_3")
+    assert result.output.index("round(s); stopped because") < result.output.index("step:1")
+
+
+@pytest.mark.parametrize(("train", "problem"), [
+    (None, "train: missing: --train needs a train: section"),
+    ({"type": "verl", "mode": "grpo"}, "train.model: not set"),
+])
+def test_sdg_run_train_checks_the_trainer_before_any_work(tmp_path, sdg_cli, manager, train,
+                                                          problem):
+    run_dir = tmp_path / "never"
+    sections = {"train": train} if train else {}
+    config = world.write_config(tmp_path / "config.yaml", "http://127.0.0.1:9", run_dir,
+                                QUESTIONS, **sections)
+    result = sdg_cli(["run", str(config), "--train"], manager=manager)
+    assert result.exit_code == 2, result.output
+    assert problem in result.stderr
+    assert not run_dir.exists()

@@ -12,6 +12,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from sdg_verl.export import RunFacts, export, repeats, split
+from sdg_verl.handoff import datasets_of
 from sdg_verl.plugin import Select, VerlConfig
 from sdgcore import AnswerFormat, Sample, Source
 
@@ -53,7 +54,7 @@ def test_grpo_files_have_verls_rl_layout_field_by_field(tmp_path):
         *[sample(i, "learnable", 0.25) for i in range(2, 12)],
     ])
     cfg = grpo(system_prompt="Be brief.", val_fraction=0.2)
-    result = export(run, cfg, FACTS, run / "verl")
+    result = export(datasets_of(run), cfg, FACTS, run / "verl")
     assert result.files == {"train": run / "verl" / "grpo_train.parquet",
                             "val": run / "verl" / "grpo_val.parquet"}
     rows = pq.read_table(result.files["train"]).to_pylist()
@@ -104,7 +105,7 @@ def test_sft_files_hold_one_messages_column(tmp_path):
     import datasets
 
     run = write_run(tmp_path / "run", mixed())
-    result = export(run, VerlConfig(mode="sft", model="m"), FACTS, run / "verl")
+    result = export(datasets_of(run), VerlConfig(mode="sft", model="m"), FACTS, run / "verl")
     schema = pq.read_schema(result.files["train"])
     assert schema.names == ["messages"]
     loaded = datasets.load_dataset("parquet", data_files=str(result.files["train"]))["train"]
@@ -129,7 +130,7 @@ def test_left_out_samples_are_counted_by_reason(tmp_path):
         attrs.evolve(sample(4, "learnable", 0.5), reference=None),
         sample(5, "learnable", 0.9),
     ])
-    sft = export(run, VerlConfig(mode="sft", model="m", val_fraction=0.0,
+    sft = export(datasets_of(run), VerlConfig(mode="sft", model="m", val_fraction=0.0,
                                  select=Select(band=[0.2, 0.8])),
                  FACTS, run / "sft")
     assert sft.report["left_out"] == {"dropped": 1, "no label": 1, "no reference": 1,
@@ -137,7 +138,7 @@ def test_left_out_samples_are_counted_by_reason(tmp_path):
     assert sft.report["rows"] == {"train": 1, "val": 0}
     saved = json.loads((run / "sft" / "export.json").read_text())
     assert saved["left_out"] == sft.report["left_out"]
-    grpo_result = export(run, grpo(val_fraction=0.0), FACTS, run / "grpo")
+    grpo_result = export(datasets_of(run), grpo(val_fraction=0.0), FACTS, run / "grpo")
     assert grpo_result.report["left_out"] == {"dropped": 1, "no label": 1}
     assert grpo_result.report["rows"] == {"train": 3, "val": 0}
 
@@ -168,7 +169,7 @@ def test_band_and_learnability_weights(tmp_path):
     assert repeats([sample(4, "too_easy", 1.0)], 4) == [1]
     run = write_run(tmp_path / "run", samples)
     cfg = grpo(categories=["learnable", "too_easy"], val_fraction=0.0, weight="learnability")
-    result = export(run, cfg, FACTS, run / "verl")
+    result = export(datasets_of(run), cfg, FACTS, run / "verl")
     rows = pq.read_table(result.files["train"]).to_pylist()
     got = {}
     for row in rows:
@@ -180,13 +181,14 @@ def test_band_and_learnability_weights(tmp_path):
 
     band = grpo(categories=["learnable", "too_easy"], val_fraction=0.0,
                 select=Select(band=[0.2, 0.6]))
-    kept = pq.read_table(export(run, band, FACTS, run / "band").files["train"]).to_pylist()
+    exported = export(datasets_of(run), band, FACTS, run / "band")
+    kept = pq.read_table(exported.files["train"]).to_pylist()
     assert sorted(r["extra_info"]["pass_rate"] for r in kept) == [0.25, 0.5]
 
 
 def test_an_empty_run_writes_empty_files_with_the_schema(tmp_path):
     run = write_run(tmp_path / "run", [])
-    result = export(run, grpo(), FACTS, run / "verl")
+    result = export(datasets_of(run), grpo(), FACTS, run / "verl")
     table = pq.read_table(result.files["train"])
     assert table.num_rows == 0 and table.schema.names[0] == "data_source"
 

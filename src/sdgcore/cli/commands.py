@@ -7,7 +7,7 @@ import contextlib
 import json
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, get_args
 
 import click
 import yaml
@@ -19,6 +19,7 @@ from sdgcore.config.loader import dump_config, fingerprint, load_config
 from sdgcore.errors import Interrupted, SdgError
 
 if TYPE_CHECKING:
+    from sdgcore.base import Trainer
     from sdgcore.config.schema import RunConfig
 
 config_arg = click.argument("config", type=click.Path(path_type=Path, dir_okay=False))
@@ -32,12 +33,16 @@ set_opt = click.option(
 @config_arg
 @set_opt
 @click.option("--fresh", is_flag=True, help="Discard an existing run directory and start anew.")
+@click.option("--train", "then_train", is_flag=True,
+              help="Then hand the datasets to the config's trainer (train:) and train.")
 @click.pass_context
-def run(ctx: click.Context, config: Path, overrides: tuple[str, ...], fresh: bool) -> None:
+def run(ctx: click.Context, config: Path, overrides: tuple[str, ...], fresh: bool,
+        then_train: bool) -> None:
     """Run the pipeline described by CONFIG.
 
     An existing run directory of the same config is resumed; one of another config is refused
-    unless --fresh is given.
+    unless --fresh is given. With --train, the trainer of the config's train: section exports
+    the datasets and trains when the run ends.
     """
     from sdgcore import pipeline
     from sdgcore.cli.progress import LiveProgress
@@ -47,7 +52,8 @@ def run(ctx: click.Context, config: Path, overrides: tuple[str, ...], fresh: boo
     manager = manager_from(ctx)
     cfg = load_config(config, manager.registry, overrides=overrides)
     pipeline.check_built(cfg)
-    if cfg.train is not None:
+    trainer = trainer_for(cfg) if then_train else None
+    if cfg.train is not None and trainer is None:
         warn(train_not_run(cfg))
     resolved = dump_config(cfg, manager.registry)
     versions = {p.distribution: p.version for p in manager.plugins if p.state == "loaded"}
@@ -65,12 +71,43 @@ def run(ctx: click.Context, config: Path, overrides: tuple[str, ...], fresh: boo
             raise Interrupted("interrupted", hint=f"run `sdg run {config}` again to resume; "
                                                "nothing paid for is lost") from None
     print_summary(out, result)
+    if trainer is not None:
+        train(trainer, cfg, rundir.path)
+
+
+def trainer_for(cfg: RunConfig) -> Trainer:
+    """The config's trainer, checked before the run starts (``sdg run --train``).
+
+    :raises ConfigError: there is no ``train:`` section, or the trainer refuses its config.
+    :raises NotBuiltError: the trainer is not built yet.
+    """
+    from sdgcore.errors import ConfigError
+
+    if cfg.train is None:
+        raise ConfigError([("train", "missing: --train needs a train: section (type: verl, "
+                                     "...)")], hint="docs/training.md")
+    cfg.train.component.ensure_built(f"train.{cfg.train.key}", cfg.train.origin)
+    trainer = cfg.train.create()
+    trainer.check()
+    return trainer
+
+
+def train(trainer: Trainer, cfg: RunConfig, run_dir: Path) -> None:
+    """Hand the run's category files to ``trainer``, then train."""
+    from sdgcore.context import RunContext
+    from sdgcore.models import Models
+    from sdgcore.records import Category
+
+    ctx = RunContext(run_dir=run_dir, config=cfg, models=Models({}))
+    datasets = {name: run_dir / f"{name}.jsonl" for name in get_args(Category)}
+    trainer.train(ctx, trainer.export(ctx, datasets))
 
 
 def train_not_run(cfg: RunConfig) -> str:
     """The warning for a config with a ``train:`` section: no trainer is run yet."""
     return (f"train: the trainer {cfg.train.name!r} is not run by `sdg run`; run `sdg train "
-            f"{cfg.run.dir}` to export its data for {cfg.train.name} and launch it")
+            f"{cfg.run.dir}` to export its data for {cfg.train.name} and launch it, or "
+            "`sdg run --train`")
 
 
 def print_summary(out, result) -> None:

@@ -12,7 +12,7 @@ import os
 import re
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import cattrs
 import yaml
@@ -25,6 +25,8 @@ from sdgcore.errors import ConfigError
 from sdgcore.kinds import KINDS, by_section
 from sdgcore.models.config import ROLES, default_endpoint
 from sdgcore.plugins.components import Registry
+
+T = TypeVar("T")
 
 _VAR = re.compile(r"\$\$|\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}")
 
@@ -190,6 +192,24 @@ def structure(data: dict[str, Any], registry: Registry, *, source: str | None = 
         raise ConfigError(collect_problems(exc), source=source,
                           hint="`sdg validate CONFIG` checks a config; docs/config.md lists keys") \
             from None
+
+
+def structure_section(data: dict[str, Any], cls: type[T], registry: Registry, *,
+                      path: str, env: Mapping[str, str] | None = None) -> T:
+    """One config section on its own (an endpoint given on the command line), interpolated
+    and structured as :func:`load_config` would; problems are named from ``path``.
+
+    :raises ConfigError: with every problem found.
+    """
+    data, problems = interpolate(data, os.environ if env is None else env, path)
+    if not problems:
+        try:
+            return converter_for(registry).structure(data, cls)
+        except cattrs.BaseValidationError as exc:
+            problems = collect_problems(exc, path)
+        except (ValueError, TypeError) as exc:
+            problems = [(path, str(exc))]
+    raise ConfigError(problems)
 
 
 def load_config(

@@ -1,6 +1,6 @@
 """The run's samples as verl parquet files: SFT (``messages``) or GRPO (``prompt`` + reward).
 
-:func:`export` reads the chosen categories' JSONL files of a run directory, leaves out what
+:func:`export` reads the chosen categories' JSONL files of a run, leaves out what
 cannot be trained on (counted by reason), splits train / validation (seeded by the run seed,
 by sample, per category when ``stratify``), optionally keeps a pass-rate band and repeats
 training rows by learnability, and writes ``<mode>_train.parquet``, ``<mode>_val.parquet`` and
@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import random
 from collections import Counter
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -66,9 +67,8 @@ def learnability(sample: Sample) -> float:
     return 0.0 if p is None else p * (1.0 - p)
 
 
-def read_samples(run_dir: Path, category: str) -> list[Sample]:
-    """The samples of ``run_dir/<category>.jsonl`` (none if the file is missing)."""
-    path = run_dir / f"{category}.jsonl"
+def read_samples(path: Path) -> list[Sample]:
+    """The samples of a run's JSONL file (none if the file is missing)."""
     if not path.exists():
         return []
     with path.open(encoding="utf-8") as fh:
@@ -158,15 +158,29 @@ def grpo_row(sample: Sample, cfg: VerlConfig, facts: RunFacts, index: int,
     }
 
 
-def export(run_dir: Path, cfg: VerlConfig, facts: RunFacts, out_dir: Path) -> ExportResult:
-    """Write the ``cfg.mode`` parquet files and ``export.json`` under ``out_dir``."""
-    from sdg_verl.schemas import write_parquet
+@attrs.frozen
+class Chosen:
+    """The samples an export takes, by split, and what it read and left out.
 
+    :param parts: ``train`` and ``val`` samples (before repeats).
+    :param read: samples read per category.
+    :param left_out: samples left out, by reason (:func:`left_out_reason`).
+    """
+
+    parts: dict[str, list[Sample]]
+    read: dict[str, int]
+    left_out: dict[str, int]
+
+
+def choose(datasets: Mapping[str, Path], cfg: VerlConfig, seed: int) -> Chosen:
+    """The chosen categories' samples (``datasets``: category -> JSONL file) that can be
+    trained on, split as :func:`split` does: what :func:`export` writes, and what
+    ``sdg eval`` holds out."""
     read: dict[str, int] = {}
     left_out: Counter[str] = Counter()
     kept: list[Sample] = []
     for category in cfg.chosen_categories():
-        samples = read_samples(run_dir, category)
+        samples = read_samples(datasets[category]) if category in datasets else []
         read[category] = len(samples)
         for sample in samples:
             reason = left_out_reason(sample, cfg)
@@ -174,7 +188,18 @@ def export(run_dir: Path, cfg: VerlConfig, facts: RunFacts, out_dir: Path) -> Ex
                 left_out[reason] += 1
             else:
                 kept.append(sample)
-    parts = split(kept, cfg.val_fraction, facts.seed, cfg.stratify)
+    return Chosen(split(kept, cfg.val_fraction, seed, cfg.stratify), read,
+                  dict(sorted(left_out.items())))
+
+
+def export(datasets: Mapping[str, Path], cfg: VerlConfig, facts: RunFacts,
+           out_dir: Path) -> ExportResult:
+    """Write the ``cfg.mode`` parquet files of ``datasets`` (category -> JSONL file) and
+    ``export.json`` under ``out_dir``."""
+    from sdg_verl.schemas import write_parquet
+
+    chosen = choose(datasets, cfg, facts.seed)
+    parts = chosen.parts
     files, rows_written = {}, {}
     for name in SPLITS:
         samples = parts[name]
@@ -191,8 +216,8 @@ def export(run_dir: Path, cfg: VerlConfig, facts: RunFacts, out_dir: Path) -> Ex
     report = {
         "mode": cfg.mode,
         "categories": cfg.chosen_categories(),
-        "read": read,
-        "left_out": dict(sorted(left_out.items())),
+        "read": chosen.read,
+        "left_out": chosen.left_out,
         "samples": {name: len(parts[name]) for name in SPLITS},
         "rows": rows_written,
         "by_category": {name: dict(sorted(Counter(s.category or "none"
@@ -204,6 +229,7 @@ def export(run_dir: Path, cfg: VerlConfig, facts: RunFacts, out_dir: Path) -> Ex
         "weight": cfg.weight,
         "max_repeats": cfg.max_repeats,
         "files": {name: str(path) for name, path in files.items()},
+        "sample_ids": {name: [s.id for s in parts[name]] for name in SPLITS},
     }
     write_atomic(out_dir / "export.json", json.dumps(report, indent=2) + "\n")
     return ExportResult(files, report)

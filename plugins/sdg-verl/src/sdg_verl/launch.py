@@ -1,16 +1,23 @@
 """The verl command line for an export, the ``train.sh`` that keeps it, and running it.
 
-Keys are verl's Hydra config keys (checked against ``verl/trainer/config/sft_trainer_engine.yaml``
-and ``ppo_trainer.yaml``; see docs/training.md). verl itself is imported only to check that it
-is installed before a real launch.
+Keys are verl 0.9's Hydra config keys: ``tests/test_verl.py`` composes each command line with
+verl's own ``sft_trainer_engine.yaml`` and ``ppo_trainer.yaml``, so a key verl does not have
+fails there. verl itself is imported only to check that it is installed before a launch.
 """
 
 from __future__ import annotations
 
+import json
+import re
 import shlex
 import subprocess
 import sys
+import time
+from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
+
+import attrs
 
 from sdg_verl import reward
 from sdg_verl.plugin import VerlConfig
@@ -78,8 +85,8 @@ def grpo_command(cfg: VerlConfig, files: dict[str, Path], run_dir: Path) -> list
         f"{actor}.ref.log_prob_micro_batch_size_per_gpu={micro}",
         f"reward.custom_reward_function.path={reward_path()}",
         "reward.custom_reward_function.name=compute_score",
-        *(["++algorithm.filter_groups.enable=True",
-           f"++algorithm.filter_groups.metric={cfg.filter_metric}"]
+        *(["algorithm.filter_groups.enable=True",
+           f"algorithm.filter_groups.metric={cfg.filter_metric}"]
           if cfg.dynamic_sampling else []),
         *_trainer(cfg, run_dir),
         *cfg.overrides,
@@ -122,16 +129,97 @@ def write_script(path: Path, argv: list[str]) -> None:
     path.chmod(path.stat().st_mode | 0o111)
 
 
-def launch(argv: list[str]) -> int:
-    """Run ``argv`` with its output streamed to this terminal; return its exit code.
+STEP = re.compile(r"\bstep:\s*(\d+)\b")
+"""verl's console logger prints ``step:N - metric:value - ...`` after each training step."""
+TOTAL = re.compile(r"total (?:training )?steps\W*(\d+)", re.IGNORECASE)
+"""verl prints ``Total training steps: N`` when it starts."""
+
+
+@attrs.frozen
+class Trained:
+    """What a launch did (kept in ``train.json``).
+
+    :param exit_code: the trainer's exit code.
+    :param steps: the last training step seen in its output, or None.
+    :param total_steps: the number of steps it announced, or None.
+    :param checkpoint: the newest checkpoint directory it saved, or None.
+    :param log: the file its whole output went to.
+    :param seconds: how long it ran.
+    """
+
+    exit_code: int
+    steps: int | None
+    total_steps: int | None
+    checkpoint: Path | None
+    log: Path
+    seconds: float
+
+
+def latest_checkpoint(root: Path) -> Path | None:
+    """The newest ``global_step_N`` directory under ``root`` (verl's
+    ``trainer.default_local_dir``): the one ``latest_checkpointed_iteration.txt`` names,
+    else the highest N; None when there is none."""
+    marker = root / "latest_checkpointed_iteration.txt"
+    if marker.is_file():
+        named = root / f"global_step_{marker.read_text().strip()}"
+        if named.is_dir():
+            return named
+    steps = [(int(p.name.rpartition("_")[2]), p) for p in root.glob("global_step_*")
+             if p.is_dir() and p.name.rpartition("_")[2].isdigit()]
+    return max(steps)[1] if steps else None
+
+
+def _executable(name: str) -> str:
+    """``python`` is this interpreter; ``torchrun`` the one installed beside it (a venv
+    need not be activated), else the one on PATH."""
+    if name == "python":
+        return sys.executable
+    beside = Path(sys.executable).with_name(name)
+    return str(beside) if beside.is_file() else name
+
+
+def launch(argv: list[str], out_dir: Path, echo: Callable[[str], None]) -> Trained:
+    """Run ``argv``: its output goes to ``echo`` line by line and to ``out_dir/train.log``,
+    with a progress line (``[sdg train] step 3/40, 0:01:12``) each time a step ends. The
+    result, with the newest checkpoint under ``out_dir/checkpoints``, is written to
+    ``out_dir/train.json``. Ctrl-C stops the trainer (its checkpoints stay).
 
     :raises MissingExtraError: verl is not installed (``pip install 'sdg-verl[verl]'``).
+    :raises SdgError: the command cannot be started.
     """
     import_optional("verl", extra="sdg-verl[verl]", feature="sdg train")
-    if argv[0] == "python":
-        argv = [sys.executable, *argv[1:]]
+    argv = [_executable(argv[0]), *argv[1:]]
+    log_path = out_dir / "train.log"
+    started = time.monotonic()
+    step = total = None
     try:
-        return subprocess.run(argv, check=False).returncode
+        proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                text=True, errors="replace", bufsize=1)
     except FileNotFoundError as exc:
         raise SdgError(f"sdg train: cannot start {argv[0]!r} ({exc.strerror})",
                        hint="install verl's launcher (torchrun comes with torch)") from None
+    with proc, log_path.open("w", encoding="utf-8") as log:
+        try:
+            for line in proc.stdout:  # type: ignore[union-attr]
+                log.write(line)
+                log.flush()
+                echo(line.rstrip("\n"))
+                if total is None and (found := TOTAL.search(line)):
+                    total = int(found.group(1))
+                if (found := STEP.search(line)) and int(found.group(1)) != step:
+                    step = int(found.group(1))
+                    spent = timedelta(seconds=round(time.monotonic() - started))
+                    echo(f"[sdg train] step {step}/{total or '?'}, {spent}")
+            code = proc.wait()
+        except KeyboardInterrupt:
+            proc.terminate()
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+            raise
+    trained = Trained(code, step, total, latest_checkpoint(out_dir / "checkpoints"), log_path,
+                      round(time.monotonic() - started, 3))
+    record = {**attrs.asdict(trained), "argv": argv}
+    write_atomic(out_dir / "train.json", json.dumps(record, indent=2, default=str) + "\n")
+    return trained

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
 import attrs
 
-from sdgcore import Category, Trainer, hookimpl
+from sdgcore import Category, ConfigError, RunContext, SdgError, Trainer, hookimpl
 
 if TYPE_CHECKING:
     import click
+
+    from sdg_verl.handoff import Prepared
 
 DEFAULT_CATEGORIES: dict[str, list[Category]] = {
     "sft": ["learnable", "too_hard"],
@@ -72,9 +74,11 @@ class VerlConfig:
     :param rollout_n: GRPO responses per prompt (the group size).
     :param rollout_engine: GRPO's rollout engine (``vllm`` or ``sglang``).
     :param lora_rank: LoRA rank; 0 trains every weight.
-    :param dynamic_sampling: DAPO's dynamic sampling (``algorithm.filter_groups``); only
-        recipes that read it (``entrypoint: recipe.dapo.main_dapo``) act on it.
-    :param filter_metric: the metric dynamic sampling filters groups by.
+    :param dynamic_sampling: DAPO's dynamic sampling (``algorithm.filter_groups``): groups
+        whose responses all get the same reward are dropped and more prompts are sampled;
+        verl 0.9's ``main_ppo`` (its default v1 trainer) reads it.
+    :param filter_metric: what dynamic sampling compares within a group: ``reward`` (the
+        reward function's score) or a key of the reward's extra info.
     :param entrypoint: the Python module run; default: ``verl.trainer.sft_trainer`` (sft),
         ``verl.trainer.main_ppo`` (grpo).
     :param project_name: ``trainer.project_name``.
@@ -111,7 +115,7 @@ class VerlConfig:
     rollout_engine: str = "vllm"
     lora_rank: int = attrs.field(default=0, validator=attrs.validators.ge(0))
     dynamic_sampling: bool = False
-    filter_metric: str = "seq_reward"
+    filter_metric: str = "reward"
     entrypoint: str | None = None
     project_name: str = "sdg"
     experiment_name: str | None = None
@@ -124,10 +128,48 @@ class VerlConfig:
 
 
 class VerlTrainer(Trainer):
-    """Parquet export, reward function and launch for verl SFT / GRPO (``sdg train``)."""
+    """Parquet export, reward function and launch for verl SFT / GRPO (``sdg train``,
+    ``sdg run --train``)."""
 
     name = "verl"
     Config = VerlConfig
+    config: VerlConfig
+    _prepared: Prepared | None = None
+
+    def check(self) -> None:
+        """``train.model`` must be set."""
+        if not self.config.model:
+            raise ConfigError([("train.model", "not set: the model to train (a Hugging Face "
+                                               "id or a local path)")])
+
+    def export(self, ctx: RunContext, datasets: Mapping[str, Path]) -> Path:
+        """Write the parquet files, ``export.json`` and ``train.sh`` under
+        ``RUN_DIR/<train.output>`` and return that directory."""
+        import click
+        import yaml
+
+        from sdg_verl import handoff
+
+        self.check()
+        resolved = yaml.safe_load((ctx.run_dir / "config.yaml").read_text(encoding="utf-8"))
+        self._prepared = handoff.prepare(ctx.run_dir, self.config, resolved, datasets)
+        for warning in self._prepared.warnings:
+            click.echo(f"warning: {warning}", err=True)
+        for line in self._prepared.summary(self.config.mode):
+            click.echo(line)
+        return self._prepared.out_dir
+
+    def train(self, ctx: RunContext, data: Path) -> None:
+        """Launch verl on what :meth:`export` wrote to ``data``; its output streams to the
+        terminal and ``data/train.log``, the newest checkpoint goes in ``data/train.json``."""
+        import click
+
+        from sdg_verl import handoff
+
+        prepared = self._prepared
+        if prepared is None or prepared.out_dir != data:
+            raise SdgError(f"verl: {data} was not exported by this trainer; call export first")
+        handoff.train(prepared, click.echo)
 
 
 @hookimpl
@@ -137,6 +179,7 @@ def sdg_register_trainers(register: Callable[[type[Trainer]], None]) -> None:
 
 @hookimpl
 def sdg_add_commands(cli: click.Group) -> None:
-    from sdg_verl.command import train
+    from sdg_verl.command import eval_command, train
 
     cli.add_command(train)
+    cli.add_command(eval_command)
