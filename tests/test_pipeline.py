@@ -137,7 +137,7 @@ def test_a_rewrite_starts_clean_of_its_parents_scoring(sdg_cli, make_plugin_mana
     assert len(child["attempts"]) == 4 and child["pass_rate"] == 0.5
     assert "gate" not in child["scoring"] and "gate" not in child["meta"]
     assert child["gold"] is None and child["answer_format"] == stated
-    assert set(child["meta"]) == {"rewrite_change"}
+    assert set(child["meta"]) == {"rewrite_change", "rewrite_strategy"}
     # the hard one failed the gate: no record either, and its full n attempts
     hard = exported["too_hard"]["Q3 [hard]"]
     assert hard["scoring"] == {} and len(hard["attempts"]) == 4 and hard["gold"] is None

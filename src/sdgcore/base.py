@@ -170,7 +170,13 @@ class Rewriter(Component, abc.ABC):
     async def rewrite(self, ctx: RunContext, sample: Sample, direction: Direction) -> Sample | None:
         """Return a new version of ``sample`` made with :meth:`Sample.rewrite` (which sets
         ``parent_id``, ``direction`` and ``round``, keeps what the task stated and starts the
-        scoring clean), or None when no rewrite could be made."""
+        scoring clean), or None when the rewriter has nothing to offer.
+
+        A rewrite that was tried and is not usable (its request failed, the new question was
+        rejected by a check) is returned dropped with the reason (:meth:`Sample.drop`,
+        ``transient`` when a retry later may succeed): the pipeline records it, writes the
+        reason on the parent (``scoring["rewrite"]``) and stops rewriting that sample.
+        """
 
 
 class Trainer(Component, abc.ABC):

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import attrs
 
 from sdgcore.config.schema import RunConfig
+from sdgcore.pool import SamplePool
 
 if TYPE_CHECKING:
     from sdgcore.models.roles import Models
@@ -21,11 +22,14 @@ class RunContext:
         ``run_dir / "<kind>-<name>"`` (see :meth:`workdir`).
     :param config: the whole resolved run config.
     :param models: the run's model endpoints by role (``ctx.models["teacher"].chat(...)``).
+    :param pool: the samples generated so far, in the task's order (for a rewriter that
+        combines a sample with an earlier one).
     """
 
     run_dir: Path
     config: RunConfig
     models: Models
+    pool: SamplePool = attrs.field(factory=SamplePool, eq=False, repr=False)
 
     @property
     def seed(self) -> int:

@@ -12,7 +12,7 @@ from typing import Any
 
 import attrs
 
-from sdgcore.config import schema
+from sdgcore.config import gates, schema
 from sdgcore.kinds import KINDS
 from sdgcore.models.config import ROLES, EndpointCommon, Limits, Sampling
 from sdgcore.plugins.components import Registry
@@ -26,6 +26,10 @@ SECTIONS = [
     ("target", schema.TargetSection),
     ("budget", schema.BudgetSection),
     ("export", schema.ExportSection),
+    ("gates", gates.GatesSection),
+    ("gates.dedup", gates.DedupGate),
+    ("gates.decontaminate", gates.DecontaminateGate),
+    ("gates.judge", gates.JudgeGate),
 ]
 PLUGIN_SECTIONS = {name: kind.section for name, kind in KINDS.items()}
 """Each kind's config section (from :data:`sdgcore.kinds.KINDS`)."""
@@ -77,7 +81,7 @@ def _annotation(cls: type, name: str) -> str:
 
 def _summary(cls: type) -> str:
     doc = (cls.__doc__ or "").strip()
-    return doc.split("\n\n")[0].replace("\n", " ") if doc else ""
+    return " ".join(doc.split("\n\n")[0].split()) if doc else ""
 
 
 def render(registry: Registry) -> str:

@@ -12,6 +12,7 @@ from typing import Literal
 
 import attrs
 
+from sdgcore.config.gates import GatesSection
 from sdgcore.config.values import (
     ComparatorChoice,
     RetrieverChoice,
@@ -139,6 +140,8 @@ class RunConfig:
     :param voter: the voter that labels samples (default ``exact``, where installed).
     :param solve: how the student is scored.
     :param rewrite: the rewriter (default ``difficulty``, where installed) and its rounds.
+    :param gates: quality gates (duplicates, contamination, the judge's score); all off by
+        default.
     :param categorize: the pass-rate thresholds of the three categories.
     :param target: how many learnable samples to aim for.
     :param budget: when to stop topping up.
@@ -152,6 +155,7 @@ class RunConfig:
     voter: VoterChoice | None = None
     solve: SolveSection = SolveSection()
     rewrite: RewriteChoice | None = None
+    gates: GatesSection = GatesSection()
     categorize: CategorizeSection = CategorizeSection()
     target: TargetSection = TargetSection()
     budget: BudgetSection = BudgetSection()

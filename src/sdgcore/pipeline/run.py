@@ -27,11 +27,13 @@ from sdgcore.base import Task
 from sdgcore.config.schema import RunConfig
 from sdgcore.context import RunContext
 from sdgcore.errors import NotBuiltError, SdgError
+from sdgcore.gates import Gates
 from sdgcore.kinds import KINDS
 from sdgcore.models.roles import Models
 from sdgcore.pipeline.checkpoint import Checkpoints
 from sdgcore.pipeline.export import check_formats, export
 from sdgcore.pipeline.stages import Flow
+from sdgcore.pool import SamplePool
 from sdgcore.records import Sample
 from sdgcore.store.rundir import write_atomic
 
@@ -101,13 +103,14 @@ async def run(config: RunConfig, run_dir: Path, models: Models | None = None,
     """
     check_built(config)
     progress = progress or Progress()
+    store = Checkpoints(run_dir)
+    gates = Gates(config.gates, store.samples())  # an unreadable set stops the run here
     if models is None:
         models = Models(config.models, run_dir / CACHE_FILE, seed=config.run.seed)
     ctx = RunContext(run_dir=run_dir, config=config, models=models)
-    store = Checkpoints(run_dir)
     rewriter = config.rewrite.create() if config.rewrite is not None else None
     flow = Flow(ctx, config.voter.create(), config.solve.comparator.create(),  # type: ignore[union-attr]
-                rewriter, progress.advance)
+                rewriter, progress.advance, gates)
     task: Task = config.task.create()
     seconds: dict[str, float] = {}
     progress.start(config.target.learnable)
@@ -134,7 +137,7 @@ async def run(config: RunConfig, run_dir: Path, models: Models | None = None,
 async def _rounds(ctx: RunContext, task: Task, flow: Flow, store: Checkpoints,
                   progress: Progress, seconds: dict[str, float]) -> str:
     config = ctx.config
-    stream = _fresh(task.generate(ctx), store.seen)
+    stream = _fresh(task.generate(ctx), store.seen, ctx.pool)
     before = store.spent
     try:
         while True:
@@ -149,6 +152,8 @@ async def _rounds(ctx: RunContext, task: Task, flow: Flow, store: Checkpoints,
             if not results:
                 return "the task has no more new samples"
             samples = [s for versions in results for s in versions]
+            if flow.gates is not None:
+                samples = flow.gates.keep(samples)
             store.write(samples, _spent(before, ctx.models), {"generated": len(results)})
             for sample in samples:
                 progress.advance("dropped" if sample.dropped else sample.category or "dropped")
@@ -185,13 +190,16 @@ async def _round(stream: AsyncIterator[Sample], want: int, flow: Flow, concurren
         raise
 
 
-async def _fresh(samples: AsyncIterator[Sample], seen: set[str]) -> AsyncIterator[Sample]:
-    """The task's samples, without those seen before (finished rounds, earlier yields)."""
+async def _fresh(samples: AsyncIterator[Sample], seen: set[str],
+                 pool: SamplePool) -> AsyncIterator[Sample]:
+    """The task's samples, without those seen before (finished rounds, earlier yields); each
+    one, seen or not, goes in ``pool``."""
     duplicates = 0
     try:
         async for sample in samples:
             if not isinstance(sample, Sample):
                 raise SdgError(f"the task yielded {type(sample).__name__}, not a Sample")
+            pool.add(sample)
             if sample.id in seen:
                 duplicates += 1
                 # a resumed run replays every sample it already has: that many are expected

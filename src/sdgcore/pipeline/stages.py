@@ -15,6 +15,7 @@ import attrs
 
 from sdgcore.base import Comparator, Rewriter, Voter
 from sdgcore.context import RunContext
+from sdgcore.gates import Gates
 from sdgcore.models.types import ChatRequest
 from sdgcore.records import Sample, Tokens
 from sdgcore.seeds import derive_seed
@@ -47,12 +48,15 @@ class Flow:
     :param comparator: scores the student's attempts.
     :param rewriter: rewrites samples out of the band, or None (no rewriting).
     :param on_stage: called with a stage name each time a sample finishes it (progress).
+    :param gates: screens each sample, rewrites too, before it is labelled (``gates:``).
     """
 
     def __init__(self, ctx: RunContext, voter: Voter, comparator: Comparator,
                  rewriter: Rewriter | None,
-                 on_stage: Callable[[str], None] = lambda stage: None) -> None:
+                 on_stage: Callable[[str], None] = lambda stage: None,
+                 gates: Gates | None = None) -> None:
         self.ctx = ctx
+        self.gates = gates
         self.voter = voter
         self.comparator = comparator
         self.rewriter = rewriter
@@ -78,11 +82,23 @@ class Flow:
             self.on_stage("rewrite")
             if child is None:
                 break
+            self.ctx.pool.link(child, current)
+            if child.dropped:  # tried and not usable: the parent keeps the reason
+                versions[-1] = current = attrs.evolve(
+                    current, scoring={**current.scoring, "rewrite": child.dropped})
+                versions.append(child)
+                break
             current = await self._score(child)
             versions.append(current)
         return versions
 
     async def _score(self, sample: Sample) -> Sample:
+        if self.gates is not None:
+            started = time.perf_counter()
+            sample = await self.gates.screen(self.ctx, sample)
+            self.busy["gates"] += time.perf_counter() - started
+            if sample.dropped:
+                return sample
         started = time.perf_counter()
         sample = await self.voter.label(self.ctx, sample)
         self.busy["label"] += time.perf_counter() - started

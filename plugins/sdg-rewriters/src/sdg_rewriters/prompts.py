@@ -1,7 +1,8 @@
-"""The teacher's prompt for a difficulty rewrite.
+"""The teacher's prompts for a rewrite.
 
 :func:`build_messages` turns a sample and a direction into chat messages: a system message with
-the instruction for that direction (built in, or the config's replacement), and a user message
+the rewriter's instruction (for ``difficulty``: the direction's instruction and one strategy),
+and a user message
 with the material the teacher needs: the original question, its reference response and answer,
 why it is being rewritten (the student's record), for ``"easier"`` one failed student attempt,
 and the answer format the new question is still answered in.
@@ -15,21 +16,36 @@ from sdgcore import Direction, Sample
 
 HARDER = (
     "You rewrite exam questions to make them harder for a student model that solves them too "
-    "easily. Make the question harder in one or more of these ways: require an extra reasoning "
-    "step, add a constraint, or phrase it less directly so the student must work out what is "
-    "asked. The new question must stay self-contained, on the same topic, and have exactly one "
-    "well-defined correct answer. Do not include the answer or a solution in the question."
+    "easily. The new question must stay self-contained, on the same topic, and have exactly "
+    "one well-defined correct answer. Do not include the answer or a solution in the question."
 )
-"""The built-in instruction for making a question harder."""
+"""The built-in instruction for making a question harder (a strategy line follows it)."""
 
 EASIER = (
     "You rewrite exam questions to make them easier for a student model that fails them too "
-    "often. Make the question easier in one or more of these ways: remove a reasoning step, "
-    "give a hint, or use simpler numbers. Keep the same topic and the same kind of task. The "
-    "new question must stay self-contained and have exactly one well-defined correct answer. "
-    "Do not include the answer itself in the question."
+    "often. Keep the same topic and the same kind of task. The new question must stay "
+    "self-contained and have exactly one well-defined correct answer. Do not include the "
+    "answer itself in the question."
 )
-"""The built-in instruction for making a question easier."""
+"""The built-in instruction for making a question easier (a strategy line follows it)."""
+
+HARDER_STRATEGIES: dict[str, str] = {
+    "constraint": "Add a constraint or condition that the answer must also satisfy.",
+    "steps": "Require one or two more reasoning or calculation steps to reach the answer.",
+    "depth": "Ask for what must be inferred or combined from the facts, not read off them: "
+             "deepen the reasoning the question needs.",
+    "combine": "Combine it with the second question below into one question whose answer "
+               "needs the answers to both; it is still answered with one final answer.",
+}
+"""How a question is made harder; the ``difficulty`` rewriter picks one per rewrite."""
+
+EASIER_STRATEGIES: dict[str, str] = {
+    "decompose": "Ask only for one sub-problem of the original (its first step): a smaller "
+                 "question whose answer is part of the way to the original answer.",
+    "hint": "Keep the question and give a hint that points at the method or the first step.",
+    "simplify": "Use simpler numbers or fewer elements, keeping the same kind of task.",
+}
+"""How a question is made easier; the ``difficulty`` rewriter picks one per rewrite."""
 
 OUTPUT = (
     'Reply with a JSON object: "question" is the full rewritten question, and "change" says '
@@ -52,14 +68,14 @@ CONTEXT_CHARS = 4000
 
 
 def build_messages(sample: Sample, direction: Direction,
-                   instruction: str | None = None) -> list[dict[str, str]]:
+                   system: str) -> list[dict[str, str]]:
     """The chat messages asking the teacher to rewrite ``sample`` in ``direction``.
 
     :param sample: the sample to rewrite (with its attempts or pass rate, where known).
     :param direction: ``"harder"`` or ``"easier"``.
-    :param instruction: replaces the built-in instruction for ``direction`` when set.
+    :param system: the instruction (the rewriter's: built in with its strategy, or the
+        config's replacement).
     """
-    system = instruction or (HARDER if direction == "harder" else EASIER)
     parts = [f"Make this question {direction}.", f"Original question:\n{sample.question}"]
     if sample.context:
         parts.append("The question is grounded in this context, which the new question keeps:\n"
@@ -103,3 +119,14 @@ def truncate(text: str, limit: int) -> str:
     head = limit * 2 // 3
     tail = limit - head
     return f"{text[:head]}\n[... {len(text) - limit} characters cut ...]\n{text[-tail:]}"
+
+
+def difficulty_system(direction: Direction, strategy: str, partner: str | None = None) -> str:
+    """The ``difficulty`` rewriter's instruction for ``direction`` with ``strategy``
+    (``combine``: with the ``partner`` question)."""
+    if direction == "harder":
+        text = f"{HARDER}\n\nHow to make it harder: {HARDER_STRATEGIES[strategy]}"
+        if partner is not None:
+            text += f"\n\nThe second question:\n{truncate(partner, CONTEXT_CHARS)}"
+        return text
+    return f"{EASIER}\n\nHow to make it easier: {EASIER_STRATEGIES[strategy]}"
