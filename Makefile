@@ -1,6 +1,7 @@
 # sdg: `make demo` runs the quickstart on the embedded model, `make test` runs every test,
 # `make bench` every benchmark (never part of `make test`; `make bench QUICK=1`: a smoke run).
 # Each creates .venv on first use and reinstalls only when a pyproject.toml changes.
+# `make browser` installs Debian's chromium and its driver for the browser tests (.ci/run does).
 
 PYTHON ?= python3
 VENV   ?= .venv
@@ -14,7 +15,7 @@ PLUGIN_TESTABLES := $(foreach p,$(PLUGINS),-e '$(p)[test]')
 PLUGIN_BENCHABLES := $(foreach p,$(PLUGINS),-e '$(p)[test,bench]')
 PROJECTS := pyproject.toml $(foreach p,$(PLUGINS),$(p)/pyproject.toml)
 
-.PHONY: demo test bench venv docs clean
+.PHONY: demo test bench venv docs clean browser
 
 # pip builds every sdist (ours and llama-cpp-python's) in an isolated environment holding the
 # build-system.requires that the sdist itself declares: a fresh machine with an empty pip cache
@@ -57,6 +58,20 @@ demo: $(VENV)/.demo-installed
 # Regenerate docs/config.md from the config classes (a test fails when it is stale).
 docs: $(VENV)/.test-installed
 	$(BIN)/python -m sdgcore.config.reference > docs/config.md
+
+# The browser the report and viewer tests drive (Debian's chromium and its driver; a browser
+# that downloads itself cannot work offline). Installed with apt-get as root; otherwise those
+# tests skip with the reason.
+browser:
+	@if [ -x /usr/bin/chromium ] && [ -x /usr/bin/chromedriver ]; then \
+		echo "browser: chromium and chromedriver are installed"; \
+	elif [ "$$(id -u)" != 0 ]; then \
+		echo "browser: not root, skipping apt-get install chromium chromium-driver (the browser tests will skip)"; \
+	elif ! command -v apt-get >/dev/null; then \
+		echo "browser: no apt-get, skipping chromium (the browser tests will skip)"; \
+	else \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends chromium chromium-driver; \
+	fi
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache bench/.venvs

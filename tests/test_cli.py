@@ -41,7 +41,7 @@ def test_plugins_lists_every_plugin_package_in_the_repo(sdg_cli):
     data = json.loads(result.output)
     loaded = {p["distribution"] for p in data["plugins"] if p["state"] == "loaded"}
     assert repo_plugin_distributions() <= loaded
-    assert len(repo_plugin_distributions()) == 6
+    assert len(repo_plugin_distributions()) == 7
     kinds = {(c["kind"], c["name"]) for c in data["components"]}
     assert {("task", "local"), ("task", "web"), ("task", "distill"), ("voter", "exact"),
             ("rewriter", "difficulty"), ("trainer", "verl"), ("retriever", "bm25"),

@@ -29,7 +29,7 @@ def load(ref: str) -> type:
     """The class a ``"module:Class"`` reference of the table names."""
     module, _, name = ref.partition(":")
     return getattr(importlib.import_module(module), name)
-NOT_KINDS = {"sdg_add_commands"}
+NOT_KINDS = {"sdg_add_commands", "sdg_run_finished"}
 """Hookspecs that register no kind."""
 
 

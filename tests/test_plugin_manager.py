@@ -166,7 +166,7 @@ def test_every_hookspec_is_documented_and_collected():
     from sdgcore import hookspecs
 
     specs = [n for n in dir(hookspecs) if n.startswith("sdg_")]
-    assert set(_REGISTER_HOOKS.values()) | {"sdg_add_commands"} == set(specs)
+    assert set(_REGISTER_HOOKS.values()) | {"sdg_add_commands", "sdg_run_finished"} == set(specs)
     for name in specs:
         doc = getattr(hookspecs, name).__doc__
         assert doc and "Called" in doc and ":param" in doc and ":return:" in doc, name

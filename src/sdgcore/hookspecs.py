@@ -9,7 +9,8 @@ and marks its functions with :data:`hookimpl` (``from sdgcore import hookimpl``)
 registration hook receives a ``register`` callable; the core owns the registry, validates each
 class and rejects two classes that claim one name. All hooks are called once, while the plugin
 manager is built (:func:`sdgcore.plugins.create_plugin_manager`), except
-:func:`sdg_add_commands`, which is called when the command line is assembled.
+:func:`sdg_add_commands`, which is called when the command line is assembled, and
+:func:`sdg_run_finished`, which is called when a run has written its datasets.
 
 Each ``sdg_register_*`` hook collects one kind of :data:`sdgcore.kinds.KINDS`, the table that
 declares every kind once; ``tests/test_kinds.py`` checks that the two agree.
@@ -23,6 +24,8 @@ from typing import TYPE_CHECKING
 import pluggy
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     import click
 
     from sdgcore.base import (
@@ -34,6 +37,7 @@ if TYPE_CHECKING:
         Trainer,
         Voter,
     )
+    from sdgcore.config.schema import RunConfig
 
 PROJECT = "sdg"
 
@@ -132,5 +136,22 @@ def sdg_add_commands(cli: click.Group) -> None:
     :param cli: the top-level :class:`click.Group`; call ``cli.add_command(cmd)``. A plugin
         whose hook raises, or that takes a command name already taken, has its commands left
         out with a one-line warning naming it; every other command still works.
+    :return: nothing; the result is ignored.
+    """
+
+
+@hookspec
+def sdg_run_finished(run_dir: Path, config: RunConfig) -> None:
+    """Act on a finished run: write a report, notify someone, copy the datasets elsewhere.
+
+    Called once per ``sdg run`` that ends normally, after the datasets and ``summary.json`` are
+    written to ``run_dir``; not called for a run that failed or was interrupted. Each plugin's
+    implementation is called on its own: one that raises is reported as a warning
+    (``RunFinishedWarning``) naming the plugin and the reason, and neither the run nor the
+    other implementations fail.
+
+    :param run_dir: the run directory, holding the datasets (``<category>.jsonl``), the round
+        checkpoints and ``summary.json``.
+    :param config: the run's :class:`~sdgcore.config.schema.RunConfig`.
     :return: nothing; the result is ignored.
     """

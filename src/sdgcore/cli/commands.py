@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import warnings
+from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, get_args
@@ -64,15 +66,34 @@ def run(ctx: click.Context, config: Path, overrides: tuple[str, ...], fresh: boo
     if rundir.resumed:
         out.print(f"resuming the run in {rundir.path}")
     live = LiveProgress(out, models.stats) if out.is_terminal else None
-    with live or contextlib.nullcontext():
+    with live or contextlib.nullcontext(), finish_warnings():
         try:
-            result = asyncio.run(pipeline.run(cfg, rundir.path, models, live))
+            result = asyncio.run(pipeline.run(cfg, rundir.path, models, live,
+                                               hooks=manager.pm.hook))
         except KeyboardInterrupt:
             raise Interrupted("interrupted", hint=f"run `sdg run {config}` again to resume; "
                                                "nothing paid for is lost") from None
     print_summary(out, result)
     if trainer is not None:
         train(trainer, cfg, rundir.path)
+
+
+@contextlib.contextmanager
+def finish_warnings() -> Iterator[None]:
+    """A plugin's failed ``sdg_run_finished`` hook as one ``warning:`` line; any other
+    warning as Python shows it."""
+    from sdgcore.pipeline import RunFinishedWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", RunFinishedWarning)
+        try:
+            yield
+        finally:
+            for w in caught:
+                if issubclass(w.category, RunFinishedWarning):
+                    warn(str(w.message))
+                else:
+                    warnings.showwarning(w.message, w.category, w.filename, w.lineno)
 
 
 def trainer_for(cfg: RunConfig) -> Trainer:

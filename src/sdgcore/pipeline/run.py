@@ -17,9 +17,10 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+import warnings
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import attrs
 
@@ -36,6 +37,9 @@ from sdgcore.pipeline.stages import Flow
 from sdgcore.pool import SamplePool
 from sdgcore.records import Sample
 from sdgcore.store.rundir import write_atomic
+
+if TYPE_CHECKING:
+    import pluggy
 
 CACHE_FILE = "requests.sqlite"
 """The run's request cache, inside the run directory."""
@@ -81,6 +85,10 @@ def check_built(config: RunConfig) -> None:
     check_formats(config.export.formats)
 
 
+class RunFinishedWarning(UserWarning):
+    """A plugin's ``sdg_run_finished`` hook failed; the run itself succeeded."""
+
+
 class Progress:
     """What a run reports as it goes; the command line shows it as progress bars."""
 
@@ -93,12 +101,16 @@ class Progress:
 
 
 async def run(config: RunConfig, run_dir: Path, models: Models | None = None,
-              progress: Progress | None = None) -> RunResult:
+              progress: Progress | None = None, *,
+              hooks: pluggy.HookRelay | None = None) -> RunResult:
     """Run ``config`` in ``run_dir`` (already opened), resuming what is there.
 
     :param models: the run's endpoints, if the caller made them (to watch their accounts);
         by default made here. Closed when the run ends, either way.
     :param progress: told of each sample's progress.
+    :param hooks: the plugin manager's hooks (``manager.pm.hook``): their
+        ``sdg_run_finished`` is called once the datasets and ``summary.json`` are written
+        (one that raises is a :class:`RunFinishedWarning`). None calls no hook.
     :raises NotBuiltError: something the config selects is not built yet.
     """
     check_built(config)
@@ -131,7 +143,21 @@ async def run(config: RunConfig, run_dir: Path, models: Models | None = None,
                        len(store.rounds), stopped, models.stats())
     write_atomic(run_dir / "summary.json",
                  json.dumps(attrs.asdict(result), indent=2, default=str) + "\n")
+    if hooks is not None:
+        call_run_finished(hooks, run_dir, config)
     return result
+
+
+def call_run_finished(hooks: pluggy.HookRelay, run_dir: Path, config: RunConfig) -> None:
+    """Call each plugin's ``sdg_run_finished`` on its own, in pluggy's order; one that raises
+    is a :class:`RunFinishedWarning` naming the plugin, and the others are still called."""
+    arguments = {"run_dir": run_dir, "config": config}
+    for impl in reversed(hooks.sdg_run_finished.get_hookimpls()):
+        try:
+            impl.function(*(arguments[name] for name in impl.argnames))
+        except Exception as exc:  # a plugin's failure must not fail a finished run
+            warnings.warn(f"plugin {impl.plugin_name!r}: sdg_run_finished failed: "
+                          f"{type(exc).__name__}: {exc}", RunFinishedWarning, stacklevel=2)
 
 
 async def _rounds(ctx: RunContext, task: Task, flow: Flow, store: Checkpoints,
@@ -234,4 +260,5 @@ def _stop_reason(config: RunConfig, store: Checkpoints, spent: dict[str, int]) -
     return None
 
 
-__all__ = ["CACHE_FILE", "Progress", "RunResult", "check_built", "run"]
+__all__ = ["CACHE_FILE", "Progress", "RunFinishedWarning", "RunResult", "check_built",
+           "call_run_finished", "run"]
