@@ -82,7 +82,7 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
          provides={"exact": "sdg-voting", "semantic": "sdg-voting", "llm_judge": "sdg-voting"}),
     Kind("rewriter", "Rewriter", "sdg_register_rewriters", "rewrite",
          "sdgcore.config.schema:RewriteChoice", default="difficulty",
-         provides={"difficulty": "sdg-rewriters"}),
+         provides={"difficulty": "sdg-rewriters", "evol": "sdg-rewriters"}),
     Kind("trainer", "Trainer", "sdg_register_trainers", "train", f"{_VALUES}:TrainerChoice",
          provides={"verl": "sdg-verl"}),
     Kind("backend", "Backend", "sdg_register_backends", "models.<role>",

@@ -139,6 +139,11 @@ class LlamaCppBackend(Backend):
             for seed in request.choice_seeds():  # choice i: the endpoint's seeds[i]
                 if cancelled.is_set():  # the caller gave up (timeout): stop early
                     break
+                # llama-cpp-python reuses the KV cache of a shared prompt prefix, which
+                # evaluates the prompt in other batches and changes the sampled text: start
+                # from an empty cache so a seeded request gives the same text whatever ran
+                # before it
+                self._llama.reset()
                 out = self._llama.create_chat_completion(**kwargs, seed=seed)
                 first = out["choices"][0]
                 choices.append(Choice(text=first["message"].get("content") or "",
