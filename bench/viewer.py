@@ -23,7 +23,6 @@ from sdg_report.index import SampleIndex
 from sdg_report.report import write_report
 from sdg_report.rundir import RunFiles
 from sdg_report.server import make_server
-
 from sdgcore import Attempt, Sample, Source, Vote
 
 ROUND = 1000

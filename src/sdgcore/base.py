@@ -216,11 +216,14 @@ class Backend(Component, abc.ABC):
     :cvar max_concurrency: the most calls it can usefully serve at once (None: no limit of
         its own). The layer never sends more, so a request waits for its turn outside its
         timeout instead of inside the backend.
+    :cvar costs_nothing: the model runs on this machine (``llamacpp``, ``vllm``): its requests
+        cost no dollars, whatever ``budget.cost`` says.
     """
 
     kind = "backend"
     native_schema: ClassVar[bool] = False
     max_concurrency: ClassVar[int | None] = None
+    costs_nothing: ClassVar[bool] = False
 
     def __init__(self, config: Any, endpoint: EndpointCommon) -> None:
         super().__init__(config)

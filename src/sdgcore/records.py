@@ -143,8 +143,8 @@ class Sample:
         retry: a resumed run processes the sample again. Set with :meth:`drop`.
     :param tokens: tokens spent on it.
     :param meta: JSON-safe extra facts the task states about the sample's material (whether
-        its evidence was found in the context, a judge's verdict on it, ...); not carried into a rewrite unless the
-        rewriter gives them again.
+        its evidence was found in the context, a judge's verdict on it, ...); not carried
+        into a rewrite unless the rewriter gives them again.
     """
 
     task: str
@@ -198,9 +198,9 @@ class Sample:
         statements about the material and how it is answered). Set: ``parent_id`` (this
         sample's id), ``direction``, ``round`` (this one's + 1), and ``reference``, ``meta`` and
         ``tokens`` as given (the rewrite request's tokens). Not carried over: ``gold`` (a new
-        question has no known answer) and its ``evidence``, ``scoring``, ``votes``, ``agreement``, ``attempts``,
-        ``pass_rate``, ``answer``, ``category``, ``dropped``, and ``meta`` unless given: the
-        new version is labelled and solved from scratch.
+        question has no known answer) and its ``evidence``, ``scoring``, ``votes``,
+        ``agreement``, ``attempts``, ``pass_rate``, ``answer``, ``category``, ``dropped``, and
+        ``meta`` unless given: the new version is labelled and solved from scratch.
         """
         return Sample(task=self.task, question=question, reference=reference,
                       context=self.context, answer_format=self.answer_format,

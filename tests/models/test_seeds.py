@@ -127,6 +127,9 @@ class RecordingLlama:
     def __init__(self):
         self.seeds = []
 
+    def reset(self):
+        """The backend empties the KV cache before each choice."""
+
     def create_chat_completion(self, *, seed=None, **kwargs):
         self.seeds.append(seed)
         return {"choices": [{"message": {"content": f"drawn with seed {seed}"},

@@ -10,6 +10,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+
 from sdg_report.report import REPORT
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -118,8 +119,9 @@ def test_the_viewer_lists_filters_and_shows_a_samples_lineage(made_run, serve, b
 
 
 def test_the_viewer_follows_a_run_in_progress(run_dir, serve, browser, monkeypatch):
-    from sdg_report import server
     from selenium.webdriver.common.by import By
+
+    from sdg_report import server
 
     monkeypatch.setattr(server, "REFRESH_SECONDS", 0.0)
     metas = sorted((run_dir / "rounds").glob("round-*.json"))

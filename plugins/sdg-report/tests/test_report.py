@@ -13,7 +13,6 @@ from sdg_report.facts import gather, reason_group
 from sdg_report.index import SampleIndex
 from sdg_report.report import REPORT
 from sdg_report.rundir import RunFiles
-
 from sdgcore import Sample, hookimpl
 from sdgcore.testing import components, world
 from sdgcore.testing.server import FakeOpenAIServer, Script

@@ -13,10 +13,10 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+
 from sdg_report import server as server_module
 from sdg_report.index import Query, SampleIndex
 from sdg_report.rundir import RunFiles
-
 from sdgcore import Sample, Source
 
 

@@ -61,7 +61,8 @@ def run(ctx: click.Context, config: Path, overrides: tuple[str, ...], fresh: boo
     versions = {p.distribution: p.version for p in manager.plugins if p.state == "loaded"}
     rundir = RunDir.open(cfg.run.dir, resolved=resolved, fingerprint=fingerprint(resolved),
                          versions=versions, fresh=fresh)
-    models = Models(cfg.models, rundir.path / pipeline.CACHE_FILE, seed=cfg.run.seed)
+    models = Models(cfg.models, rundir.path / pipeline.CACHE_FILE, seed=cfg.run.seed,
+                    cost_limit=cfg.budget.cost)
     out = stdout()
     if rundir.resumed:
         out.print(f"resuming the run in {rundir.path}")

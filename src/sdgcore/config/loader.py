@@ -246,8 +246,14 @@ def dump_config(config: RunConfig, registry: Registry) -> dict[str, Any]:
 
 
 def fingerprint(resolved: Mapping[str, Any]) -> str:
-    """A hash of a resolved config, to tell a resume under the same config from another."""
-    blob = json.dumps(resolved, sort_keys=True, default=str, separators=(",", ":"))
+    """A hash of a resolved config, to tell a resume under the same config from another.
+
+    ``budget`` and ``target.learnable`` say when a run stops, not what it makes: they are
+    left out, so a run stopped by its budget resumes under a larger one."""
+    kept = {k: v for k, v in resolved.items() if k != "budget"}
+    if isinstance(kept.get("target"), Mapping):
+        kept["target"] = {k: v for k, v in kept["target"].items() if k != "learnable"}
+    blob = json.dumps(kept, sort_keys=True, default=str, separators=(",", ":"))
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()[:16]
 
 

@@ -53,12 +53,26 @@ class SolveSection:
     :param gate: first screen each sample with one greedy attempt: one it gets right is
         taken as too easy without the full ``n`` (the two-gate design).
     :param temperature: the student's sampling temperature for the ``n`` attempts.
+    :param adaptive: ask for attempts ``batch`` at a time and stop as soon as the category
+        is decided: when the attempts still to come could not move the pass rate across a
+        threshold (under the default band: once one attempt is right and one wrong), and,
+        with ``uniform_stop``, after that many attempts that all agree. The pass rate is
+        correct / attempts made (``scoring.solve`` records how many, and why it stopped).
+    :param batch: attempts asked for at a time with ``adaptive``.
+    :param uniform_stop: with ``adaptive``, take a sample as too easy (or too hard) once
+        this many attempts were all right (or all wrong), before ``n``: fewer requests, at the
+        risk of missing a rare success or failure (``bench/adaptive.py`` measures it); None:
+        only stop when the category is certain.
     """
 
     n: int = attrs.field(default=8, validator=attrs.validators.ge(1))
     comparator: ComparatorChoice | None = None
     gate: bool = False
     temperature: float = 0.7
+    adaptive: bool = False
+    batch: int = attrs.field(default=2, validator=attrs.validators.ge(1))
+    uniform_stop: int | None = attrs.field(default=None, validator=attrs.validators.optional(
+        attrs.validators.ge(1)))
 
 
 @attrs.frozen
@@ -114,11 +128,18 @@ class BudgetSection:
     :param requests: model requests, over every endpoint (cache hits are free).
     :param tokens: prompt + completion tokens, over every endpoint.
     :param rounds: generate-label-solve-rewrite rounds.
+    :param cost: dollars, over every endpoint and every invocation of the run (the endpoints'
+        ``price``, their backend's figure or litellm's price table; local models are free).
+        A hard stop: checked before each request, so none is sent once it is spent; the
+        samples in flight are dropped as transient, and a resumed run with a larger budget
+        finishes them.
     """
 
     requests: int | None = None
     tokens: int | None = None
     rounds: int | None = None
+    cost: float | None = attrs.field(default=None, validator=attrs.validators.optional(
+        attrs.validators.gt(0.0)))
 
 
 @attrs.frozen

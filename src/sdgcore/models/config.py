@@ -8,6 +8,7 @@ import attrs
 
 from sdgcore.config.values import Secret, Selected
 from sdgcore.kinds import KINDS
+from sdgcore.models.cost import Price
 
 ROLES = ("teacher", "student", "judge")
 """The roles the pipeline asks models for; a role not configured gets the embedded default."""
@@ -30,7 +31,12 @@ class Limits:
     """How hard an endpoint may be driven, and how failures are retried.
 
     :param concurrency: the most requests in flight at once.
-    :param adaptive: halve concurrency on a 429 and grow it back one step per success (AIMD).
+    :param adaptive: halve concurrency on a 429, cut it by a quarter when requests slow down
+        (see ``latency_factor``), and grow it back one step per success (AIMD).
+    :param latency_factor: with ``adaptive``, requests taking this many times longer per
+        completion token than the fastest recent ones (and over 0.1 s late) count as
+        overload, as a 429 does: a self-hosted server (vLLM, Ollama) queues instead of
+        refusing. None: react to 429s only.
     :param rpm: requests per minute, or None for no budget.
     :param tpm: tokens per minute (prompt estimate + max_tokens), or None for no budget.
     :param timeout: seconds one request may take (per request, never per stage).
@@ -42,6 +48,8 @@ class Limits:
 
     concurrency: int = attrs.field(default=16, validator=attrs.validators.ge(1))
     adaptive: bool = True
+    latency_factor: float | None = attrs.field(default=3.0, validator=attrs.validators.optional(
+        attrs.validators.gt(1.0)))
     rpm: int | None = attrs.field(default=None, validator=attrs.validators.optional(
         attrs.validators.ge(1)))
     tpm: int | None = attrs.field(default=None, validator=attrs.validators.optional(
@@ -58,11 +66,15 @@ class EndpointCommon:
     """What every endpoint has, whatever its backend.
 
     :param model: the model name as the backend knows it (a GGUF path for ``llamacpp``).
+    :param price: dollars per million prompt and completion tokens (``{prompt: 0.15,
+        completion: 0.6}``), for the cost in the accounts and ``budget.cost``; None: what the
+        backend reports (litellm), else litellm's price table where ``budget.cost`` is set.
     """
 
     model: str | None = None
     sampling: Sampling = Sampling()
     limits: Limits = Limits()
+    price: Price | None = None
 
 
 class BackendChoice(Selected):

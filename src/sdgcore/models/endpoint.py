@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import time
 from typing import Any
 
 import attrs
@@ -25,6 +26,7 @@ from sdgcore.base import Backend
 from sdgcore.models.accounting import Stats
 from sdgcore.models.cache import RequestCache, cache_key
 from sdgcore.models.config import Limits, Sampling
+from sdgcore.models.cost import CostBudget
 from sdgcore.models.limits import AdaptiveLimiter, MinuteBudget
 from sdgcore.models.structured import parse_structured, reask, schema_instruction
 from sdgcore.models.types import (
@@ -45,17 +47,22 @@ class Endpoint:
     :param backend: the backend instance.
     :param cache: the run's request cache, or None for no caching.
     :param seed: seeds the retry jitter, so a rerun waits the same way.
+    :param budget: the run's spending, shared by its endpoints: no request is sent once it
+        is exhausted (a ``budget`` failure, which a resumed run tries again).
     """
 
     def __init__(self, name: str, backend: Backend, cache: RequestCache | None = None, *,
-                 seed: int = 0) -> None:
+                 seed: int = 0, budget: CostBudget | None = None) -> None:
         self.name = name
         self.backend = backend
+        self.budget = budget
+        self.price = backend.endpoint.price
         self.limits: Limits = backend.endpoint.limits
         self.sampling: Sampling = backend.endpoint.sampling
         self.cache = cache
         self.stats = Stats()
-        self._limiter = AdaptiveLimiter(self.concurrency, adaptive=self.limits.adaptive)
+        self._limiter = AdaptiveLimiter(self.concurrency, adaptive=self.limits.adaptive,
+                                        latency_factor=self.limits.latency_factor)
         self._rpm = MinuteBudget(self.limits.rpm) if self.limits.rpm else None
         self._tpm = MinuteBudget(self.limits.tpm) if self.limits.tpm else None
         self._keys: dict[str, asyncio.Lock] = {}
@@ -173,6 +180,9 @@ class Endpoint:
         return good, kind, problem, bad_text
 
     async def _call(self, request: ChatRequest) -> BackendReply:
+        if self.budget is not None and self.budget.exhausted:
+            raise BackendError("budget", f"budget.cost (${self.budget.limit:g}) is spent: "
+                                         "the request was not sent")
         estimate = 0
         if self._rpm is not None:
             await self._rpm.take(1)
@@ -181,6 +191,7 @@ class Endpoint:
             await self._tpm.take(estimate)
         await self._limiter.acquire()
         self.stats.requests += 1
+        started = time.monotonic()
         try:
             async with asyncio.timeout(self.limits.timeout):
                 reply = await self.backend.complete(request)
@@ -196,14 +207,28 @@ class Endpoint:
                                          f"{type(exc).__name__}: {exc}") from exc
         finally:
             self._limiter.release()
-        self._limiter.on_success()
+        self._limiter.on_success(time.monotonic() - started, reply.usage.completion_tokens)
         self.stats.prompt_tokens += reply.usage.prompt_tokens
         self.stats.completion_tokens += reply.usage.completion_tokens
-        self.stats.add_cost(reply.cost)
+        cost = self.cost_of(reply)
+        self.stats.add_cost(cost)
+        if self.budget is not None and cost is not None:
+            self.budget.add(cost)
         if self._tpm is not None:
             spent = reply.usage.prompt_tokens + reply.usage.completion_tokens
             self._tpm.settle(spent - estimate)
         return reply
+
+    def cost_of(self, reply: BackendReply) -> float | None:
+        """Dollars a reply cost: the backend's figure, else its tokens at :attr:`price`
+        (0 for a model running here); None when unknown."""
+        if reply.cost is not None:
+            return reply.cost
+        if self.backend.costs_nothing:
+            return 0.0
+        if self.price is not None:
+            return self.price.of(reply.usage.prompt_tokens, reply.usage.completion_tokens)
+        return None
 
     def _backoff(self, retry: int, retry_after: float | None) -> float:
         """Full-jitter exponential backoff; at least Retry-After; at most ``max_backoff``."""

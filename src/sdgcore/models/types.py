@@ -182,17 +182,22 @@ class BackendReply:
     cost: float | None = None
 
 
-ErrorKind = Literal["rate_limit", "server", "timeout", "connection", "malformed", "client"]
-TRANSIENT_KINDS = frozenset({"rate_limit", "server", "timeout", "connection", "malformed"})
-"""The :class:`BackendError` kinds that are retried, and that leave a request failed only for
-now once the retries are spent (:attr:`Completion.transient`)."""
+ErrorKind = Literal["rate_limit", "server", "timeout", "connection", "malformed", "client",
+                    "budget"]
+RETRYABLE_KINDS = frozenset({"rate_limit", "server", "timeout", "connection", "malformed"})
+"""The :class:`BackendError` kinds the endpoint retries."""
+TRANSIENT_KINDS = RETRYABLE_KINDS | {"budget"}
+"""The kinds that leave a request failed only for now (:attr:`Completion.transient`): the
+retryable ones once their retries are spent, and ``budget`` (``budget.cost`` was spent; a
+resumed run with a larger budget sends the request)."""
 
 
 class BackendError(Exception):
     """A failed backend call.
 
     :param kind: ``rate_limit``, ``server``, ``timeout``, ``connection`` and ``malformed`` are
-        retried; ``client`` (a 4xx other than 429: bad request, auth, unknown model) is not.
+        retried; ``client`` (a 4xx other than 429: bad request, auth, unknown model) is not,
+        nor ``budget`` (``budget.cost`` is spent: the request was not sent).
     :param message: what happened, for the failure reason.
     :param retry_after: seconds the server asked to wait, if it said.
     :param status: the HTTP status, if there was one.
@@ -208,8 +213,8 @@ class BackendError(Exception):
 
     @property
     def retryable(self) -> bool:
-        """Retried by the endpoint: every kind but ``client``."""
-        return self.kind in TRANSIENT_KINDS
+        """Retried by the endpoint: every kind but ``client`` and ``budget``."""
+        return self.kind in RETRYABLE_KINDS
 
     def __str__(self) -> str:
         status = f"HTTP {self.status}: " if self.status else ""

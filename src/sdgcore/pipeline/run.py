@@ -118,7 +118,9 @@ async def run(config: RunConfig, run_dir: Path, models: Models | None = None,
     store = Checkpoints(run_dir)
     gates = Gates(config.gates, store.samples())  # an unreadable set stops the run here
     if models is None:
-        models = Models(config.models, run_dir / CACHE_FILE, seed=config.run.seed)
+        models = Models(config.models, run_dir / CACHE_FILE, seed=config.run.seed,
+                        cost_limit=config.budget.cost)
+    models.budget.spent = store.spent.get("cost", 0.0)  # earlier invocations' spending
     ctx = RunContext(run_dir=run_dir, config=config, models=models)
     rewriter = config.rewrite.create() if config.rewrite is not None else None
     flow = Flow(ctx, config.voter.create(), config.solve.comparator.create(),  # type: ignore[union-attr]
@@ -239,12 +241,13 @@ async def _fresh(samples: AsyncIterator[Sample], seen: set[str],
         await samples.aclose()  # type: ignore[attr-defined]
 
 
-def _spent(before: dict[str, int], models: Models) -> dict[str, int]:
-    """Requests and tokens spent: ``before`` this invocation, plus by it so far."""
+def _spent(before: dict[str, Any], models: Models) -> dict[str, Any]:
+    """Requests, tokens and dollars spent: ``before`` this invocation, plus by it so far."""
     stats = [e.stats for e in models.endpoints()]
     return {"requests": before["requests"] + sum(s.requests for s in stats),
             "tokens": before["tokens"] + sum(s.prompt_tokens + s.completion_tokens
-                                             for s in stats)}
+                                             for s in stats),
+            "cost": models.budget.spent}
 
 
 def _stop_reason(config: RunConfig, store: Checkpoints, spent: dict[str, int]) -> str | None:
@@ -257,6 +260,8 @@ def _stop_reason(config: RunConfig, store: Checkpoints, spent: dict[str, int]) -
         return f"the budget of {budget.requests} requests is spent"
     if budget.tokens is not None and spent["tokens"] >= budget.tokens:
         return f"the budget of {budget.tokens} tokens is spent"
+    if budget.cost is not None and spent.get("cost", 0.0) >= budget.cost:
+        return f"the budget of ${budget.cost:g} is spent"
     return None
 
 

@@ -7,24 +7,22 @@ dropped with the reason, and the run goes on.
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections import defaultdict
 from collections.abc import Callable
 
 import attrs
 
+from sdgcore.attempts import Solved, solve, student_messages
 from sdgcore.base import Comparator, Rewriter, Voter
 from sdgcore.context import RunContext
 from sdgcore.gates import Gates
-from sdgcore.models.types import ChatRequest
+from sdgcore.pipeline.adaptive import decided
 from sdgcore.records import Sample, Tokens
 from sdgcore.seeds import derive_seed
 
 STUDENT = "student"
-SYSTEM = ("Solve the problem. Think briefly, then give the final answer in the format the "
-          "problem asks for.")
-"""The student's system message; the answer format is the last line of the sample's prompt
-(:meth:`~sdgcore.Sample.prompt`)."""
 
 
 def categorize(sample: Sample, low: float, high: float) -> Sample:
@@ -118,32 +116,59 @@ class Flow:
         ``scoring["solve_error"]``; none at all drop the sample (transiently, when the
         request failed for a reason that may pass)."""
         student = self.ctx.models[STUDENT]
-        messages = [{"role": "system", "content": SYSTEM},
-                    {"role": "user", "content": sample.prompt()}]
+        messages = student_messages(sample)
         tokens = Tokens()
         if self.solve_cfg.gate:
-            gate = await student.chat(ChatRequest(
-                messages=messages, n=1, temperature=0.0,
-                seed=derive_seed(self.ctx.seed, sample.id, "gate")))
+            gate = await solve(self.ctx, student, self.comparator, sample, messages, n=1,
+                               temperature=0.0,
+                               seed=derive_seed(self.ctx.seed, sample.id, "gate"))
             tokens += gate.tokens
-            if gate.choices:
-                [attempt] = await self.comparator.compare(self.ctx, sample,
-                                                          [gate.choices[0].text])
-                if attempt.correct:
-                    return attrs.evolve(sample, attempts=(attempt,), pass_rate=1.0,
-                                        tokens=sample.tokens + tokens,
-                                        scoring={**sample.scoring, "gate": "passed"})
-        done = await student.chat(ChatRequest(
-            messages=messages, n=self.solve_cfg.n, temperature=self.solve_cfg.temperature,
-            seed=derive_seed(self.ctx.seed, sample.id, "solve")))
-        tokens += done.tokens
-        attempts = await self.comparator.compare(self.ctx, sample,
-                                                 [c.text for c in done.choices])
+            if gate.attempts and gate.attempts[0].correct:
+                return attrs.evolve(sample, attempts=gate.attempts[:1], pass_rate=1.0,
+                                    tokens=sample.tokens + tokens,
+                                    scoring={**sample.scoring, "gate": "passed"})
+        if self.solve_cfg.adaptive:
+            return await self._solve_adaptively(sample, messages, tokens)
+        done = await solve(self.ctx, student, self.comparator, sample, messages,
+                           n=self.solve_cfg.n, temperature=self.solve_cfg.temperature,
+                           seed=derive_seed(self.ctx.seed, sample.id, "solve"))
+        return self._solved(sample, done.attempts, tokens + done.tokens, done)
+
+    async def _solve_adaptively(self, sample: Sample, messages: list[dict[str, str]],
+                                tokens: Tokens) -> Sample:
+        """``solve.batch`` attempts at a time (each batch its own seeded request) until the
+        category is decided (:func:`sdgcore.pipeline.adaptive.decided`) or ``n`` are made."""
+        cfg, student = self.solve_cfg, self.ctx.models[STUDENT]
+        attempts: tuple = ()
+        stop, done = None, None
+        for batch in itertools.count():
+            want = min(cfg.batch, cfg.n - len(attempts))
+            done = await solve(self.ctx, student, self.comparator, sample, messages, n=want,
+                               temperature=cfg.temperature,
+                               seed=derive_seed(self.ctx.seed, sample.id, "solve", batch))
+            tokens += done.tokens
+            attempts += done.attempts
+            if done.error is not None:
+                break
+            correct = sum(a.correct for a in attempts)
+            stop = decided(correct, len(attempts), cfg.n, self.low, self.high, cfg.uniform_stop)
+            if stop:
+                break
+        solved = self._solved(sample, attempts, tokens, done)
+        if solved.dropped:
+            return solved
+        record = {"attempts": len(attempts), "of": cfg.n, "stopped": stop or "error"}
+        return attrs.evolve(solved, scoring={**solved.scoring, "solve": record})
+
+    @staticmethod
+    def _solved(sample: Sample, attempts: tuple, tokens: Tokens, done: Solved | None) -> Sample:
+        """``sample`` with its attempts and pass rate, or dropped when there are none."""
+        error = done.error if done is not None else None
         if not attempts:
             failed = attrs.evolve(sample, tokens=sample.tokens + tokens)
-            return failed.drop(f"solve: student failed: {done.error}",
-                               transient=done.transient)
+            return failed.drop(f"solve: student failed: {error}",
+                               transient=bool(done and done.transient))
+        scoring = sample.scoring if error is None else {**sample.scoring, "solve_error": error}
         pass_rate = sum(a.correct for a in attempts) / len(attempts)
-        scoring = sample.scoring if done.ok else {**sample.scoring, "solve_error": done.error}
         return attrs.evolve(sample, attempts=tuple(attempts), pass_rate=pass_rate,
                             tokens=sample.tokens + tokens, scoring=scoring)

@@ -118,6 +118,9 @@ class RunDir:
                 raise RunDirError(f"{marker} is unreadable ({exc})",
                                   hint="use --fresh to start this run anew") from None
             if old.get("fingerprint") == fingerprint and not fresh:
+                # the same config, perhaps with another budget or target: keep the latest
+                write_atomic(path / "config.yaml",
+                             yaml.safe_dump(dict(resolved), sort_keys=False))
                 return cls(path, resumed=True)
             if not fresh:
                 raise RunDirError(

@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sdg_local import diversity, indexdir
-from sdgcore import Hit, Passage, embed
 from sdgcore import DEFAULT_EMBEDDING_MODEL as DEFAULT_MODEL
+from sdgcore import Hit, Passage, embed
 
 if TYPE_CHECKING:
     import numpy as np

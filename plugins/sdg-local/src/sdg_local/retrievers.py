@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, TypeVar
 
 import attrs
 
-from sdgcore import Hit, Passage, Retriever, import_optional
 from sdgcore import DEFAULT_EMBEDDING_MODEL as DEFAULT_MODEL
+from sdgcore import Hit, Passage, Retriever, import_optional
 
 if TYPE_CHECKING:
     from sdg_local.bm25 import BM25Index

@@ -16,8 +16,8 @@ from sdg_voting.answers import free_answer
 from sdg_voting.ballot import collect_votes
 from sdg_voting.embeddings import Embed, cluster, medoid, similarities, text_for
 from sdg_voting.settings import UNIT, AnswerRules, BallotConfig
-from sdgcore import Attempt, Comparator, RunContext, Sample, Vote, Voter
 from sdgcore import DEFAULT_EMBEDDING_MODEL as DEFAULT_MODEL
+from sdgcore import Attempt, Comparator, RunContext, Sample, Vote, Voter
 
 
 @attrs.frozen

@@ -56,6 +56,7 @@ class LlamaCppBackend(Backend):
     Config = LlamaCppConfig
     native_schema = True
     max_concurrency = 1  # one llama.cpp context generates one reply at a time
+    costs_nothing = True  # runs here
 
     def __init__(self, config: LlamaCppConfig, endpoint: EndpointCommon) -> None:
         super().__init__(config, endpoint)

@@ -59,6 +59,7 @@ class VllmBackend(Backend):
     name = "vllm"
     Config = VllmConfig
     native_schema = True
+    costs_nothing = True  # runs here
     max_batch: ClassVar[int] = 256
 
     def __init__(self, config: VllmConfig, endpoint: EndpointCommon, *, engine: Any = None,
