@@ -26,7 +26,7 @@ from typing import Any
 from common import BENCH, RESULTS, machine, print_table, versions
 
 ORDER = ("client", "peers", "ingest", "retrieval", "voters", "pipeline_scale", "faults",
-         "adaptive", "viewer")
+         "adaptive", "pipeline_latency", "viewer")
 NOT_BENCHES = {"run_all", "common"}
 # Libraries whose version moves a number in some benchmark.
 LIBRARIES = ("sdgcore", "aiohttp", "litellm", "torch", "sentence-transformers", "tantivy",

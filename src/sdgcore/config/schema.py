@@ -35,11 +35,15 @@ class RunSection:
     :param dir: the run directory (results, checkpoints, the request cache).
     :param seed: the seed for every random choice sdg makes.
     :param concurrency: samples in flight at once (label, solve and rewrite overlap).
+    :param overlap: start each round as soon as the one before it is generated, so the next
+        round's samples fill the slots its slowest samples leave; False: each round waits for
+        the one before it to finish.
     """
 
     dir: Path = Path("runs/sdg")
     seed: int = 0
     concurrency: int = attrs.field(default=64, validator=attrs.validators.ge(1))
+    overlap: bool = True
 
 
 @attrs.frozen

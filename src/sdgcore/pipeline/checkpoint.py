@@ -84,15 +84,17 @@ class Checkpoints:
         """Requests and tokens spent by the finished rounds."""
         return dict(self.rounds[-1]["spent"]) if self.rounds else {"requests": 0, "tokens": 0}
 
-    def write(self, samples: Sequence[Sample], spent: dict[str, int], note: dict[str, Any]) -> None:
+    def write(self, samples: Sequence[Sample], spent: dict[str, Any], note: dict[str, Any]) -> None:
         """Record the next round: its samples (whole chains, parents first), then what had
-        been spent when it ended."""
+        been spent when it ended and how many samples were learnable with it
+        (``learnable``)."""
         number = len(self.rounds)
         write_atomic(self._path(number, ".jsonl"), (s.to_json() + "\n" for s in samples))
-        meta = {"round": number, "samples": len(samples), "spent": spent, **note}
+        self._add(number, samples)
+        meta = {"round": number, "samples": len(samples), "spent": spent,
+                "learnable": self.counts.get("learnable", 0), **note}
         write_atomic(self._path(number, ".json"), json.dumps(meta) + "\n")
         self.rounds.append(meta)
-        self._add(number, samples)
         self.seen.update(s.id for s in samples if s.parent_id is None)
 
     def samples(self) -> Iterator[Sample]:

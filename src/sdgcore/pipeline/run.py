@@ -162,38 +162,107 @@ def call_run_finished(hooks: pluggy.HookRelay, run_dir: Path, config: RunConfig)
                           f"{type(exc).__name__}: {exc}", RunFinishedWarning, stacklevel=2)
 
 
+@attrs.define
+class _Round:
+    """A started round: its size and the jobs processing its samples."""
+
+    want: int
+    jobs: list[asyncio.Future[list[Sample]]] = attrs.field(factory=list)
+
+    def cancel(self) -> None:
+        for job in self.jobs:
+            job.cancel()
+
+
+def _view(store: Checkpoints, overlap: bool) -> tuple[int, int]:
+    """What the next round's size is decided from on a resume: the learnable samples
+    committed before the last round started, and that round's size (as a run that was not
+    interrupted had them when it decided); without ``overlap``, all that is committed."""
+    rounds = store.rounds
+    if not rounds:
+        return 0, 0
+    if not overlap:
+        return rounds[-1].get("learnable", 0), 0
+    basis = rounds[-2].get("learnable", 0) if len(rounds) > 1 else 0
+    return basis, rounds[-1].get("want", rounds[-1].get("generated", 0))
+
+
 async def _rounds(ctx: RunContext, task: Task, flow: Flow, store: Checkpoints,
                   progress: Progress, seconds: dict[str, float]) -> str:
+    """Rounds, each started as soon as the one before it is generated, so the slots freed by
+    one round's slowest samples are filled by the next round's. A round is checkpointed when
+    all its samples are done, in order.
+
+    A round's size is decided from what is certain when it starts, the same on a resume:
+    the learnable samples of the rounds committed before the previous one, less half the
+    previous round's size (the share expected to be learnable); when that leaves nothing to
+    generate, the previous round is awaited and the decision made again from its counts.
+    """
     config = ctx.config
     stream = _fresh(task.generate(ctx), store.seen, ctx.pool)
     before = store.spent
+    slots = asyncio.Semaphore(config.run.concurrency)
+    basis, in_flight = _view(store, config.run.overlap)
+    running: _Round | None = None
+    open_rounds: list[_Round] = []  # started and not yet committed, for cancelling
+    started = time.perf_counter()
+
+    async def commit(done: _Round) -> bool:
+        results = list(await asyncio.gather(*done.jobs))
+        open_rounds.remove(done)
+        if not results:
+            return False
+        samples = [s for versions in results for s in versions]
+        if flow.gates is not None:
+            samples = flow.gates.keep(samples)
+        store.write(samples, _spent(before, ctx.models),
+                    {"generated": len(results), "want": done.want})
+        for sample in samples:
+            progress.advance("dropped" if sample.dropped else sample.category or "dropped")
+        return True
+
     try:
         while True:
-            stop = _stop_reason(config, store, _spent(before, ctx.models))
-            if stop:
+            stop = _stop_reason(config, basis, len(store.rounds) + (running is not None),
+                                _spent(before, ctx.models))
+            want = min(config.target.batch, 2 * (config.target.learnable - basis) - in_flight)
+            if stop is None and want <= 0:  # the round in flight may do: await it first
+                if running is not None and not await commit(running):
+                    return "the task has no more new samples"
+                running = None
+                basis, in_flight = store.counts.get("learnable", 0), 0
+                continue
+            if stop is not None:
+                if running is not None:
+                    await commit(running)
+                    running = None
                 return stop
-            missing = config.target.learnable - store.counts.get("learnable", 0)
-            want = min(config.target.batch, max(1, 2 * missing))
-            started = time.perf_counter()
-            results = await _round(stream, want, flow, config.run.concurrency, progress)
-            seconds["rounds"] = seconds.get("rounds", 0.0) + time.perf_counter() - started
-            if not results:
+            current = _Round(max(1, want))
+            open_rounds.append(current)
+            await _launch(stream, current, flow, slots, progress)
+            previous, running = running, current
+            if not config.run.overlap and current.jobs:  # each round waits for the last
+                previous, running = current, None
+            if previous is not None and not await commit(previous):
                 return "the task has no more new samples"
-            samples = [s for versions in results for s in versions]
-            if flow.gates is not None:
-                samples = flow.gates.keep(samples)
-            store.write(samples, _spent(before, ctx.models), {"generated": len(results)})
-            for sample in samples:
-                progress.advance("dropped" if sample.dropped else sample.category or "dropped")
+            if not current.jobs:
+                running = None
+                return "the task has no more new samples"
+            basis = store.counts.get("learnable", 0)
+            in_flight = current.want if running is not None else 0
+    except BaseException:
+        for job_round in open_rounds:
+            job_round.cancel()
+        raise
     finally:
+        seconds["rounds"] = seconds.get("rounds", 0.0) + time.perf_counter() - started
         await stream.aclose()
 
 
-async def _round(stream: AsyncIterator[Sample], want: int, flow: Flow, concurrency: int,
-                 progress: Progress) -> list[list[Sample]]:
-    """Take up to ``want`` samples, each processed as soon as it is generated."""
-    slots = asyncio.Semaphore(concurrency)
-    jobs: list[asyncio.Task[list[Sample]]] = []
+async def _launch(stream: AsyncIterator[Sample], current: _Round, flow: Flow,
+                  slots: asyncio.Semaphore, progress: Progress) -> None:
+    """Take up to ``current.want`` samples into ``current``, each processed as soon as it is
+    generated and a slot is free (the slots are shared by the rounds in flight)."""
 
     async def process(sample: Sample) -> list[Sample]:
         try:
@@ -201,21 +270,18 @@ async def _round(stream: AsyncIterator[Sample], want: int, flow: Flow, concurren
         finally:
             slots.release()
 
-    try:
-        while len(jobs) < want:
-            await slots.acquire()
-            try:
-                sample = await anext(stream)
-            except StopAsyncIteration:
-                slots.release()
-                break
-            progress.advance("generate")
-            jobs.append(asyncio.ensure_future(process(sample)))
-        return list(await asyncio.gather(*jobs))
-    except BaseException:
-        for job in jobs:
-            job.cancel()
-        raise
+    while len(current.jobs) < current.want:
+        await slots.acquire()
+        try:
+            sample = await anext(stream)
+        except StopAsyncIteration:
+            slots.release()
+            break
+        except BaseException:
+            slots.release()
+            raise
+        progress.advance("generate")
+        current.jobs.append(asyncio.ensure_future(process(sample)))
 
 
 async def _fresh(samples: AsyncIterator[Sample], seen: set[str],
@@ -250,11 +316,14 @@ def _spent(before: dict[str, Any], models: Models) -> dict[str, Any]:
             "cost": models.budget.spent}
 
 
-def _stop_reason(config: RunConfig, store: Checkpoints, spent: dict[str, int]) -> str | None:
-    if store.counts.get("learnable", 0) >= config.target.learnable:
+def _stop_reason(config: RunConfig, learnable: int, rounds: int,
+                 spent: dict[str, Any]) -> str | None:
+    """Why no further round starts: ``learnable`` samples committed (as the size decision
+    sees them), ``rounds`` started, ``spent`` so far."""
+    if learnable >= config.target.learnable:
         return "the learnable target is reached"
     budget = config.budget
-    if budget.rounds is not None and len(store.rounds) >= budget.rounds:
+    if budget.rounds is not None and rounds >= budget.rounds:
         return f"the budget of {budget.rounds} rounds is spent"
     if budget.requests is not None and spent["requests"] >= budget.requests:
         return f"the budget of {budget.requests} requests is spent"
