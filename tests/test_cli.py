@@ -49,7 +49,7 @@ def test_plugins_lists_every_plugin_package_in_the_repo(sdg_cli):
     table = sdg_cli(["plugins"]).output
     for dist in repo_plugin_distributions():
         assert dist in table
-    assert "not built yet" in table
+    assert {c["status"] for c in data["components"]} == {"ready"}  # web was the last planned
 
 
 def test_plugins_honours_p_no(sdg_cli):
@@ -116,13 +116,29 @@ def test_init_writes_a_starter_that_validates(sdg_cli, tmp_path):
     assert sdg_cli(["init", str(path), "--force"]).exit_code == 0
 
 
-def test_run_refuses_what_is_not_built(sdg_cli, tmp_path):
-    config = tmp_path / "web.yaml"
-    config.write_text(yaml.safe_dump({"task": {"type": "web", "query": "math"},
+class PlannedTask(components.ListTask):
+    """A task registered before it is built."""
+
+    name = "later"
+    status = "planned"
+
+
+class Planned:
+    @hookimpl
+    def sdg_register_tasks(self, register):
+        register(PlannedTask)
+
+
+def test_run_refuses_what_is_not_built(sdg_cli, make_plugin_manager, tmp_path):
+    config = tmp_path / "later.yaml"
+    config.write_text(yaml.safe_dump({"task": {"type": "later", "questions": ["Q1"]},
                                       "run": {"dir": str(tmp_path / "r")}}))
-    result = sdg_cli(["run", str(config)])
+    manager = make_plugin_manager(components, Planned(), entry_points=True)
+    result = sdg_cli(["run", str(config)], manager=manager)
     assert result.exit_code == 2
-    assert "task.type: task 'web' from sdg-web is not built yet" in result.output
+    assert "task.type: task 'later' from" in result.output
+    assert "is not built yet" in result.output
+    assert "not built yet" in sdg_cli(["plugins"], manager=manager).output
     assert not (tmp_path / "r").exists()  # refused before any work
 
 

@@ -50,3 +50,40 @@ def test_cloze_samples_need_no_generator_request_and_keep_their_lineage(make_plu
         assert sample.question.count(BLANK) == 1
         assert sample.question.replace(BLANK, answer).find(evidence) > 0
         assert sample.meta["evidence_found"] and sample.context.startswith(focus.text)
+
+
+def test_a_cloze_blank_is_the_gold_answer_that_label_gold_takes(make_plugin_manager,
+                                                                 tmp_path):
+    """The blanked term is the sample's gold answer; ``label: gold`` labels the question
+    with it and asks no model (``verify`` and ``vote`` are tests/test_known_answers.py's)."""
+    import asyncio
+
+    import attrs
+
+    from sdgcore import Comparator, Voter
+    from sdgcore.pipeline.stages import Flow
+
+    class Unused(Voter, Comparator):
+        name = "unused"
+
+        async def label(self, ctx, sample):
+            raise AssertionError("label: gold asked the voter")
+
+        async def compare(self, ctx, sample, responses):
+            raise AssertionError("label: gold asked the comparator")
+
+    corpus = tests.write_corpus(tmp_path / "docs")
+    with FakeOpenAIServer(tests.teacher_script()) as server:
+        task, ctx = tests.make_run(make_plugin_manager, tmp_path / "run", server, [corpus],
+                                   samples_per_chunk=1, questions="cloze")
+        samples = tests.drive(task, ctx)
+        asked = len(server.requests)
+        ctx = attrs.evolve(ctx, config=attrs.evolve(ctx.config, label="gold"))
+        flow = Flow(ctx, Unused(None), Unused(None), None)
+        labelled = [asyncio.run(flow.label(sample)) for sample in samples]
+        assert len(server.requests) == asked
+    for sample, done in zip(samples, labelled, strict=True):
+        blank = sample.question.split('"')[1]
+        assert sample.gold and blank.replace(BLANK, sample.gold) == sample.evidence
+        assert done.answer == sample.gold and done.agreement == 1.0 and not done.dropped
+        assert done.scoring == {"gold": {"mode": "gold"}} and done.votes == ()

@@ -163,6 +163,14 @@ class RunConfig:
     :param task: the task that makes samples (``type:`` picks it).
     :param models: model endpoints by role; roles left out use the embedded default.
     :param voter: the voter that labels samples (default ``exact``, where installed).
+    :param label: how a sample that arrives with a known answer (``gold``: a dataset's
+        answer column, a cloze blank) is labelled. ``vote``: by the voter, like any other.
+        ``gold``: the gold answer is the label, with no teacher request (``agreement`` 1.0).
+        ``verify``: the voter labels it, ``solve.comparator`` compares the votes with the
+        gold answer, and a sample whose winning vote disagrees is dropped, both answers in
+        the reason; one that agrees keeps the gold answer as its label. ``scoring["gold"]``
+        records the outcome (and, for ``verify``, the share of votes that agreed). A sample
+        without a gold answer (a rewrite, a generated question) is voted on in every mode.
     :param solve: how the student is scored.
     :param rewrite: the rewriter (default ``difficulty``, where installed) and its rounds.
     :param gates: quality gates (duplicates, contamination, the judge's score); all off by
@@ -178,6 +186,7 @@ class RunConfig:
     task: TaskChoice
     models: dict[str, BackendChoice] = attrs.field(factory=dict)
     voter: VoterChoice | None = None
+    label: Literal["vote", "gold", "verify"] = "vote"
     solve: SolveSection = SolveSection()
     rewrite: RewriteChoice | None = None
     gates: GatesSection = GatesSection()

@@ -3,6 +3,11 @@
 Each sample flows on its own (many at once, see :mod:`sdgcore.pipeline.run`), so a sample is
 being solved while others are still labelled or generated. A sample that cannot go on is
 dropped with the reason, and the run goes on.
+
+Labelling follows the run's ``label:`` setting for a sample that arrives with a known answer
+(:attr:`~sdgcore.Sample.gold`): voted on (``vote``), labelled with its gold answer
+(``gold``), or voted on and checked against it (``verify``) by the run's comparator, the same
+equivalence the student's answers are scored with (:meth:`Flow.label`).
 """
 
 from __future__ import annotations
@@ -23,6 +28,9 @@ from sdgcore.records import Sample, Tokens
 from sdgcore.seeds import derive_seed
 
 STUDENT = "student"
+GOLD = "gold"
+"""The :attr:`~sdgcore.Sample.scoring` key where labelling records how a gold answer was used
+(``label: gold`` or ``verify``)."""
 
 
 def categorize(sample: Sample, low: float, high: float) -> Sample:
@@ -64,6 +72,7 @@ class Flow:
         self.solve_cfg = config.solve
         self.low, self.high = config.categorize.low, config.categorize.high
         self.max_rounds = config.rewrite.common.max_rounds if config.rewrite else 0
+        self.label_mode = config.label
 
     async def process(self, sample: Sample) -> list[Sample]:
         """Every version of ``sample`` this run makes: itself, then its rewrites, each
@@ -98,7 +107,7 @@ class Flow:
             if sample.dropped:
                 return sample
         started = time.perf_counter()
-        sample = await self.voter.label(self.ctx, sample)
+        sample = await self.label(sample)
         self.busy["label"] += time.perf_counter() - started
         self.on_stage("label")
         if sample.dropped:
@@ -108,6 +117,56 @@ class Flow:
         self.busy["solve"] += time.perf_counter() - started
         self.on_stage("solve")
         return categorize(sample, self.low, self.high)
+
+    async def label(self, sample: Sample) -> Sample:
+        """``sample`` labelled as the run's ``label:`` setting says, or dropped with the
+        reason.
+
+        Without a gold answer, or with ``label: vote``: the voter's label. ``gold``: the gold
+        answer is the label (``reference`` the task's, else the gold answer; ``agreement``
+        1.0), with no request. ``verify``: the voter's label, then :meth:`verify`.
+        """
+        if self.label_mode == "vote" or not (sample.gold or "").strip():
+            return await self.voter.label(self.ctx, sample)
+        if self.label_mode == "gold":
+            return attrs.evolve(sample, answer=sample.gold,
+                                reference=sample.reference or sample.gold, agreement=1.0,
+                                scoring={**sample.scoring, GOLD: {"mode": "gold"}})
+        return await self.verify(await self.voter.label(self.ctx, sample))
+
+    async def verify(self, voted: Sample) -> Sample:
+        """Check a voted sample against its gold answer.
+
+        Every vote is scored against the gold answer by the run's comparator (as if the
+        gold answer were the label and the votes the student's attempts).
+        ``scoring["gold"]`` records ``mode`` (``"verify"``), ``votes_agreeing`` (the share of
+        votes equal to the gold answer), and, for a labelled sample, ``agrees`` (whether the
+        winning vote does), ``vote`` (the voter's answer) and ``reason`` (the comparator's).
+        A winning vote that disagrees drops the sample, both answers and the comparator's
+        rule in the reason; one that agrees leaves the gold answer as the label and the
+        winning response as the reference. A sample the voter dropped stays dropped
+        (unchecked when no vote came back, or when its drop is transient).
+        """
+        gold = voted.gold
+        if not voted.votes or voted.dropped_transient:
+            return voted
+        as_label = attrs.evolve(voted, answer=gold, reference=gold)
+        checks = await self.comparator.compare(self.ctx, as_label,
+                                               [vote.response for vote in voted.votes])
+        record: dict = {"mode": "verify",
+                        "votes_agreeing": sum(c.correct for c in checks) / len(voted.votes)}
+        if voted.dropped:
+            return attrs.evolve(voted, scoring={**voted.scoring, GOLD: record})
+        winner = next((check for vote, check in zip(voted.votes, checks, strict=False)
+                       if vote.response == voted.reference), None)
+        agrees = winner is not None and winner.correct
+        record.update(agrees=agrees, vote=voted.answer,
+                      reason=winner.reason if winner is not None else "no winning vote")
+        checked = attrs.evolve(voted, scoring={**voted.scoring, GOLD: record})
+        if not agrees:
+            return checked.drop(f"label: the vote {voted.answer!r} disagrees with the gold "
+                                f"answer {gold!r} ({self.comparator.name}: {record['reason']})")
+        return attrs.evolve(checked, answer=gold)
 
     async def solve(self, sample: Sample) -> Sample:
         """The student's attempts and pass rate; with ``solve.gate``, one greedy attempt

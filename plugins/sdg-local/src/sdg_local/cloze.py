@@ -3,8 +3,13 @@
 A cloze question blanks one key term of a sentence of the focus chunk: a run keyword where the
 sentence has one, else a number, else a capitalised name inside the sentence. The answer is
 the blanked term, so it is short and can be scored exactly, and the sentence is the evidence.
-It needs no generator model, so it works with any teacher, the embedded one included; the
-voter still labels each question from its context like any other.
+It needs no generator model, so it works with any teacher, the embedded one included.
+
+The blanked term is the sample's known answer (:attr:`sdgcore.Sample.gold`, set from
+:attr:`Draft.answer <sdg_local.drafts.Draft.answer>`), and the sentence its ``evidence``. By
+default (``label: vote``) the voter still labels each question from its context like any
+other; ``label: gold`` takes the blanked term as the label with no teacher request, and
+``label: verify`` drops a question whose vote disagrees with it.
 """
 
 from __future__ import annotations
