@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import functools
 import importlib.util
-import os
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -42,11 +41,12 @@ def resolve_model(name: str) -> str:
 
 @functools.cache
 def _load(path: str, device: str) -> Any:
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
     st = import_optional("sentence_transformers", extra="sentence-transformers",
                          feature="sentence embeddings")
     try:
-        return st.SentenceTransformer(path, device=device)
+        # local files only, for this load alone: HF_HUB_OFFLINE would turn the Hub off for
+        # the whole process (the web task reads datasets from it)
+        return st.SentenceTransformer(path, device=device, local_files_only=True)
     except (OSError, ValueError) as exc:
         raise ConfigError([("", f"cannot load embedding model {path!r}: {exc}")],
                           hint="give a local model directory, or a model already downloaded "
