@@ -41,6 +41,44 @@ def test_core_registers_its_backends_through_the_hook(make_plugin_manager):
     assert {e.origin for e in manager.registry.entries()} == {"sdgcore"}
 
 
+class EchoRewriter(Rewriter):
+    """Rewrites nothing."""
+
+    name = "echo"
+
+    async def rewrite(self, ctx, sample, direction):
+        return None
+
+
+class EchoBackend(Backend):
+    """Answers nothing."""
+
+    name = "echo"
+
+    async def complete(self, request):
+        raise NotImplementedError
+
+
+class Echoes:
+    __name__ = "echoes"
+
+    @hookimpl
+    def sdg_register_rewriters(self, register):
+        register(EchoRewriter)
+
+    @hookimpl
+    def sdg_register_backends(self, register):
+        register(EchoBackend)
+
+
+def test_a_plugins_rewriter_and_backend_register_beside_the_cores(make_plugin_manager):
+    registry = make_plugin_manager(Echoes()).registry
+    assert registry.get("rewriter", "echo").cls is EchoRewriter
+    assert registry.get("backend", "echo").cls is EchoBackend
+    assert registry.get("backend", "echo").origin != "sdgcore"
+    assert "openai_compat" in registry.names("backend")
+
+
 def test_duplicate_names_fail_naming_both(make_plugin_manager):
     with pytest.raises(PluginError) as info:
         make_plugin_manager(components, TwinPlugin())

@@ -232,3 +232,26 @@ def init(path: Path, force: bool) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
     stdout().print(f"wrote {path}; check it with: sdg validate {path}")
+
+
+@cli.group("plugin")
+def plugin_group() -> None:
+    """Write new plugins."""
+
+
+@plugin_group.command("new")
+@click.argument("name")
+@click.option("--kind", "-k", required=True,
+              type=click.Choice(["task", "rewriter", "voter", "retriever", "trainer"]),
+              help="What the plugin registers.")
+@click.option("--dir", "parent", type=click.Path(file_okay=False, path_type=Path),
+              default=Path("."), show_default=True, help="Where the package folder goes.")
+def plugin_new(name: str, kind: str, parent: Path) -> None:
+    """Scaffold an installable plugin package sdg-NAME: pyproject with the entry point, the
+    implementation with its config class, and tests that pass as generated."""
+    from sdgcore.scaffold import new_plugin
+
+    folder = new_plugin(name, kind, parent)
+    out = stdout()
+    out.print(f"wrote {folder}")
+    out.print(f"next: pip install -e '{folder}[test]' && pytest {folder}")
