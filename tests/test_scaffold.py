@@ -1,6 +1,6 @@
 """``sdg plugin new``: each kind scaffolded into a temporary folder, installed with pip, its
-own tests run, then a real ``sdg run`` that uses it (``sdg validate`` for a retriever, which only
-a document task builds)."""
+own tests run, then a real ``sdg run`` that uses it (a retriever through the ``local`` task,
+which plans its cloze questions with it)."""
 
 from __future__ import annotations
 
@@ -12,9 +12,19 @@ import pytest
 
 from sdgcore.scaffold import SCAFFOLDED
 from sdgcore.testing import world
-from sdgcore.testing.server import FakeOpenAIServer, Script
+from sdgcore.testing.server import FakeOpenAIServer, Reply, Script
 
 QUESTIONS = ["Q1 [learnable]", "Q2 [easy]", "Q3 [hard]", "Q4 [split]"]
+PLANTS = ("Photosynthesis turns light into sugar in the leaves of plants. Chlorophyll is the "
+          "green pigment that absorbs the light. Leaves take in carbon dioxide through small "
+          "pores called stomata, and the stomata close when the plant is short of water.\n\n"
+          "Roots take up water and minerals from the soil. The water climbs to the leaves, "
+          "where most of it leaves the plant again through the stomata.\n")
+
+
+def never_right(request):
+    """A student that answers every cloze question wrongly."""
+    return [Reply("I do not know. <answer>nothing</answer>")] * request.n
 
 
 def scaffold(sdg_cli, tmp_path, kind):
@@ -59,22 +69,27 @@ def test_a_scaffolded_plugin_installs_passes_its_tests_and_runs(sdg_cli, tmp_pat
                     "version": "0.1.0", "status": "ready"}
 
     run_dir = tmp_path / "run"
-    with FakeOpenAIServer(Script.respond(world.answer)) as server:
-        if kind == "retriever":
-            config = world.write_config(tmp_path / "c.yaml", server.url, run_dir, [],
-                                        task={"type": "local", "paths": [str(tmp_path)],
-                                              "retriever": {"type": name}})
-            command = world.sdg_command(config)
-            command[command.index("run")] = "validate"
-            done = subprocess.run(command, env=env, capture_output=True, text=True)
-            assert done.returncode == 0, done.stderr
-            return
-        config = world.write_config(tmp_path / "c.yaml", server.url, run_dir, QUESTIONS,
-                                    **sections(kind, name))
+    script = Script.respond(world.answer if kind != "retriever" else never_right)
+    with FakeOpenAIServer(script) as server:
+        if kind == "retriever":  # the local task plans its questions with the retriever
+            docs = tmp_path / "docs"
+            docs.mkdir()
+            (docs / "plants.txt").write_text(PLANTS, encoding="utf-8")
+            config = world.write_config(
+                tmp_path / "c.yaml", server.url, run_dir, [], rewrite=None, label="gold",
+                task={"type": "local", "paths": [str(docs)], "questions": "cloze",
+                      "keywords": 0, "domain": ["chlorophyll", "photosynthesis", "stomata"],
+                      "retriever": {"type": name}})
+        else:
+            config = world.write_config(tmp_path / "c.yaml", server.url, run_dir, QUESTIONS,
+                                        **sections(kind, name))
         command = world.sdg_command(config, *(["--train"] if kind == "trainer" else []))
         done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     summary = json.loads((run_dir / "summary.json").read_text())
+    if kind == "retriever":  # cloze questions with their blanks as gold, all too hard here
+        assert summary["counts"]["too_hard"] >= 1
+        return
     assert summary["counts"]["learnable"] >= 1
     if kind == "trainer":
         assert (run_dir / f"{name}-train.jsonl").read_text().count("\n") >= 1
