@@ -99,7 +99,8 @@ def test_fault_storm_every_request_ends_and_retries_stay_bounded():
     assert len(ok) + len(failed) == 150 and len(ok) > 130
     assert all(r.text == f"answer to q{i}" for i, r in enumerate(results) if r.ok)
     assert all(r.error and r.attempts == 5 for r in failed)
-    assert server.count() <= 150 * 5 and server.count() == ep.stats.requests
+    # a call that times out on a busy machine may be given up before the server logged it
+    assert ep.stats.requests <= 150 * 5 and server.count() <= ep.stats.requests
     assert len(server.completed()) == len(ok)
 
 
