@@ -10,7 +10,7 @@ nothing and every model answers with the same seeds.
 from __future__ import annotations
 
 import asyncio
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -132,13 +132,9 @@ def table(scores: list[Score]) -> list[list[str]]:
 
     add("pass rate", [s.pass_rate() for s in scores])
     add("solved (pass@n)", [s.solved() for s in scores])
-    categories: dict[str, None] = defaultdict(lambda: None)
-    for score in scores:
-        for answered in score.answered:
-            categories[answered.category or "none"]
+    categories = {a.category for score in scores for a in score.answered if a.category}
     for category in sorted(categories):
-        if category != "none":
-            add(f"  {category}", [s.pass_rate(category) for s in scores])
+        add(f"  {category}", [s.pass_rate(category) for s in scores])
     rows.append(["failed questions", *(str(s.failed()) for s in scores),
                  *([""] if two else [])])
     return rows
