@@ -36,13 +36,12 @@ from sdgcore.pipeline.export import check_formats, export
 from sdgcore.pipeline.stages import Flow
 from sdgcore.pool import SamplePool
 from sdgcore.records import Sample
+from sdgcore.runs import CACHE_FILE
 from sdgcore.store.rundir import write_atomic
 
 if TYPE_CHECKING:
     import pluggy
 
-CACHE_FILE = "requests.sqlite"
-"""The run's request cache, inside the run directory."""
 MAX_DUPLICATE_RUN = 200
 """Consecutive duplicates after which a task is taken to have run out of new samples."""
 
