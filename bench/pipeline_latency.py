@@ -1,6 +1,6 @@
-"""Pipeline under latency: how busy a run keeps its endpoints, with rounds that overlap
-(``run.overlap``, the default) and with each round waiting for the last (the former
-behaviour).
+"""Pipeline under latency: how busy a run keeps its endpoints on each schedule: the stream
+(``run.schedule: stream``, the default), rounds that overlap (``schedule: rounds`` with
+``run.overlap``) and rounds that each wait for the last (the first behaviour).
 
 The workload: the ``list`` task over scripted questions (learnable, too easy, too hard,
 never agreed; each too easy or too hard one rewritten once), exact voting (k=5), 4 student
@@ -27,19 +27,22 @@ from common import add_output_args, print_table, write_results
 from sdgcore.testing import world
 from sdgcore.testing.server import FakeOpenAIServer, Script
 
-COLUMNS = ("rounds", "requests", "wall s", "requests in flight (avg)", "/ limit",
-           "wall vs waiting")
+COLUMNS = ("schedule", "samples", "learnable", "requests", "wall s",
+           "requests in flight (avg)", "/ limit", "wall vs waiting rounds")
+CONDITIONS = {"rounds, each waits for the last": {"schedule": "rounds", "overlap": False},
+              "rounds, overlapping": {"schedule": "rounds", "overlap": True},
+              "stream": {"schedule": "stream"}}
 CONCURRENCY = 64
 
 
-def run(tmp: Path, url: str, overlap: bool, target: int, questions: int) -> dict:
-    run_dir = tmp / f"overlap-{overlap}"
+def run(tmp: Path, url: str, name: str, target: int, questions: int) -> dict:
+    run_dir = tmp / name.replace(",", "").replace(" ", "-")
     limits = {"concurrency": CONCURRENCY, "timeout": 30, "retries": 2, "backoff": 0.01}
     config = world.write_config(tmp / f"{run_dir.name}.yaml", url, run_dir,
                                 world.questions(questions), limits=limits,
                                 target={"learnable": target},
                                 run={"dir": str(run_dir), "concurrency": CONCURRENCY,
-                                     "overlap": overlap})
+                                     **CONDITIONS[name]})
     started = time.perf_counter()
     proc = subprocess.run(world.sdg_command(config), env=world.sdg_env(), capture_output=True,
                           text=True)
@@ -63,21 +66,22 @@ def main() -> None:
     rows, table = [], []
     with FakeOpenAIServer(Script.respond(world.answer), latency=args.latency) as server, \
             tempfile.TemporaryDirectory() as tmp:
-        for overlap in (False, True):
+        for name in CONDITIONS:
             before = len(server.requests)
-            got = run(Path(tmp), server.url, overlap, args.target, args.questions)
+            got = run(Path(tmp), server.url, name, args.target, args.questions)
             log = server.requests[before:]
             span = (log[-1].received_at + args.latency) - log[0].received_at
             in_flight = len(log) * args.latency / span
-            rows.append({"overlap": overlap, "requests": len(log), "wall": got["wall"],
+            rows.append({"schedule": name, "requests": len(log), "wall": got["wall"],
                          "span": span, "in_flight": in_flight,
                          "ratio": in_flight / CONCURRENCY,
                          "counts": got["summary"]["counts"],
-                         "rounds": got["summary"]["rounds"]})
+                         "generated": got["summary"]["generated"]})
     base = rows[0]
     for row in rows:
-        table.append(["overlapping" if row["overlap"] else "each waits for the last",
-                      str(row["requests"]), f"{row['span']:.1f}", f"{row['in_flight']:.1f}",
+        table.append([row["schedule"], str(row["generated"]),
+                      str(row["counts"].get("learnable", 0)), str(row["requests"]),
+                      f"{row['span']:.1f}", f"{row['in_flight']:.1f}",
                       f"{row['ratio']:.2f}", f"{row['span'] / base['span']:.2f}x"])
     title = (f"pipeline under {args.latency * 1000:.0f} ms latency: target {args.target} "
              f"learnable, run.concurrency {CONCURRENCY}")

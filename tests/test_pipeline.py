@@ -208,7 +208,7 @@ def test_the_tasks_answer_format_reaches_every_model_and_every_reader(
         assert all("<final>" in r.response for r in (*sample.votes, *sample.attempts))
 
 
-def test_targets_and_budgets_stop_generation(sdg_cli, make_plugin_manager, tmp_path):
+def test_targets_and_budgets_stop_the_stream(sdg_cli, make_plugin_manager, tmp_path):
     from sdg_rewriters import plugin as rewriters
     from sdg_voting import plugin as voting
 
@@ -220,6 +220,44 @@ def test_targets_and_budgets_stop_generation(sdg_cli, make_plugin_manager, tmp_p
                       target={"learnable": 5, "batch": 4})
         assert sdg_cli(["run", str(path)], manager=manager).exit_code == 0
         summary = json.loads((run_dir / "summary.json").read_text())
+        # 0-3 are taken at once (batch 4); with 3 known learnable, 3 + 0.8 x 3 in flight is
+        # expected to reach 5, and position 6 is never taken: 6 learnable, whatever the order
+        assert summary["counts"]["learnable"] == 6 and summary["generated"] == 6
+        assert summary["stopped"] == "the learnable target is reached"
+
+        run_dir = tmp_path / "samples"
+        path = config(tmp_path, server, run_dir, questions, budget={"samples": 3})
+        assert sdg_cli(["run", str(path)], manager=manager).exit_code == 0
+        summary = json.loads((run_dir / "summary.json").read_text())
+        assert summary["stopped"] == "the budget of 3 samples is spent"
+        assert summary["generated"] == 3 and summary["counts"]["learnable"] == 3
+
+        run_dir = tmp_path / "budget"
+        path = config(tmp_path, server, run_dir, questions,
+                      target={"learnable": 50, "batch": 4}, budget={"requests": 10})
+        assert sdg_cli(["run", str(path)], manager=manager).exit_code == 0
+        summary = json.loads((run_dir / "summary.json").read_text())
+        assert summary["stopped"] == "the budget of 10 requests is spent"
+        # two requests a sample (vote, solve): 5 samples spend it, and at most 4 are ahead
+        assert 5 <= summary["generated"] <= 9
+
+
+def test_targets_and_budgets_stop_rounds(sdg_cli, make_plugin_manager, tmp_path):
+    from sdg_rewriters import plugin as rewriters
+    from sdg_voting import plugin as voting
+
+    manager = make_plugin_manager(components, voting, rewriters)
+    questions = [f"Q{i} [learnable]" for i in range(30)]
+
+    def rounds(run_dir: Path) -> dict:
+        return {"dir": str(run_dir), "concurrency": 4, "schedule": "rounds"}
+
+    with FakeOpenAIServer(Script.respond(world.answer)) as server:
+        run_dir = tmp_path / "target"
+        path = config(tmp_path, server, run_dir, questions,
+                      target={"learnable": 5, "batch": 4}, run=rounds(run_dir))
+        assert sdg_cli(["run", str(path)], manager=manager).exit_code == 0
+        summary = json.loads((run_dir / "summary.json").read_text())
         # round 0 takes 4; round 1 starts while round 0 is in flight, sized from what is
         # certain then: twice the 5 missing, less the 4 in flight; then round 0's 4 learnable
         # leave 1 missing, which the 4 of round 1 in flight cover: no third round
@@ -228,33 +266,84 @@ def test_targets_and_budgets_stop_generation(sdg_cli, make_plugin_manager, tmp_p
 
         run_dir = tmp_path / "budget"
         path = config(tmp_path, server, run_dir, questions,
-                      target={"learnable": 50, "batch": 4}, budget={"requests": 10})
+                      target={"learnable": 50, "batch": 4}, budget={"requests": 10},
+                      run=rounds(run_dir))
         assert sdg_cli(["run", str(path)], manager=manager).exit_code == 0
         summary = json.loads((run_dir / "summary.json").read_text())
         assert summary["stopped"] == "the budget of 10 requests is spent"
         assert summary["rounds"] == 2  # 8 requests after round one, 16 after round two
 
+        run_dir = tmp_path / "rounds"
+        path = config(tmp_path, server, run_dir, questions, target={"learnable": 50, "batch": 4},
+                      budget={"rounds": 2, "samples": 6}, run=rounds(run_dir))
+        assert sdg_cli(["run", str(path)], manager=manager).exit_code == 0
+        summary = json.loads((run_dir / "summary.json").read_text())
+        assert summary["generated"] == 6 and summary["rounds"] == 2  # 4, then the 2 left
 
-@pytest.mark.parametrize("kill_at", [0.1, 0.5, 0.9])
-def test_killed_runs_resume_to_the_same_datasets_without_paying_twice(tmp_path, kill_at):
-    questions = world.questions(20)
+
+@pytest.mark.parametrize(("kill_at", "learnable", "schedule"), [
+    (0.1, 100, "stream"), (0.5, 100, "stream"), (0.9, 100, "stream"),
+    (0.3, 5, "stream"), (0.7, 5, "stream"), (0.5, 5, "rounds")])
+def test_killed_runs_resume_to_the_same_datasets_without_paying_twice(tmp_path, kill_at,
+                                                                      learnable, schedule):
+    """Killed at a share of the reference run's requests; the target 5 stops the run midway
+    through the task's 40 questions, so which samples are taken must not depend on timing."""
+    questions = world.questions(40 if learnable < 100 else 20)
+    target = {"learnable": learnable, "batch": 6}
+
+    def settings(run_dir: Path) -> dict:
+        return {"target": target,
+                "run": {"dir": str(run_dir), "concurrency": 4, "schedule": schedule}}
+
     with FakeOpenAIServer(world.script(), latency=0.02) as server:
         reference_dir = tmp_path / "reference"
         reference = subprocess.run(
             world.sdg_command(config(tmp_path, server, reference_dir, questions,
-                                      target={"learnable": 100, "batch": 6})),
+                                     **settings(reference_dir))),
             env=world.sdg_env(), capture_output=True, text=True, timeout=120)
         assert reference.returncode == 0, reference.stderr
         kill_after = max(1, int(kill_at * server.count()))
 
         run_dir = tmp_path / "killed"
-        path = config(tmp_path, server, run_dir, questions, target={"learnable": 100, "batch": 6})
+        path = config(tmp_path, server, run_dir, questions, **settings(run_dir))
         drill = drills.kill_and_resume(server, path, run_dir, kill_after)
 
     assert drill.exit_code == 0, drill.stderr
     assert drills.datasets(run_dir) == drills.datasets(reference_dir)
+    summary = json.loads((reference_dir / "summary.json").read_text())
+    if learnable < 100:
+        assert summary["stopped"] == "the learnable target is reached"
+        assert summary["generated"] < len(questions)
     assert drill.paid_twice == 0, f"{drill.paid_twice} requests paid for before the kill " \
                                   "were paid again"
+
+
+def test_which_samples_a_stream_takes_does_not_depend_on_timing(tmp_path):
+    """Replies come back after random delays, so samples finish in another order on each
+    run: one at a time and eight at a time, the stream takes the same samples."""
+    import random
+
+    def jittered(request):
+        got = world.answer(request)
+        replies = [got] if isinstance(got, (Reply, str)) else list(got)
+        delay = random.random() * 0.05
+        return [attrs.evolve(r, delay=delay) if isinstance(r, Reply) else Reply(r, delay=delay)
+                for r in replies]
+
+    questions = world.questions(40)
+    runs = {}
+    with FakeOpenAIServer(Script.respond(jittered)) as server:
+        for concurrency in (1, 8):
+            run_dir = tmp_path / f"c{concurrency}"
+            path = config(tmp_path, server, run_dir, questions,
+                          target={"learnable": 5, "batch": 8},
+                          run={"dir": str(run_dir), "concurrency": concurrency})
+            done = subprocess.run(world.sdg_command(path), env=world.sdg_env(),
+                                  capture_output=True, text=True, timeout=120)
+            assert done.returncode == 0, done.stderr
+            runs[concurrency] = drills.datasets(run_dir)
+    assert runs[1] == runs[8]
+    assert runs[1]["learnable"]
 
 
 def test_parquet_and_hf_exports_match_the_jsonl(sdg_cli, make_plugin_manager, tmp_path):

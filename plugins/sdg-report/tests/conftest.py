@@ -19,11 +19,15 @@ QUESTIONS = [*world.questions(24), HOSTILE]
 
 
 def make_run(tmp: Path, questions: list[str], batch: int = 8) -> tuple[Path, str]:
-    """Run ``sdg run`` on ``questions`` in ``tmp/run``; the run directory and its output."""
+    """Run ``sdg run`` on ``questions`` in ``tmp/run``; the run directory and its output.
+    The run goes in rounds of ``batch``, so it has several checkpoint files whatever the
+    timing (the stream schedule writes one a second)."""
     run_dir = tmp / "run"
     with FakeOpenAIServer(Script.respond(world.answer)) as server:
         config = world.write_config(tmp / "config.yaml", server.url, run_dir, questions,
-                                    target={"learnable": 1000, "batch": batch})
+                                    target={"learnable": 1000, "batch": batch},
+                                    run={"dir": str(run_dir), "concurrency": 4,
+                                         "schedule": "rounds"})
         done = subprocess.run(world.sdg_command(config), env=world.sdg_env(),
                               capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stdout + done.stderr

@@ -99,7 +99,7 @@ def test_sdg_report_on_a_run_in_progress(run_dir, sdg_cli, make_plugin_manager):
     assert f"report: {run_dir / REPORT}" in result.output
     page = (run_dir / REPORT).read_text()
     assert "status</td><td>in progress, or interrupted" in page
-    assert "rounds finished</td><td>2</td>" in page
+    assert "checkpoints written</td><td>2</td>" in page
     assert "a round is being written; it is counted once it finishes" in page
     assert f"total</td><td class=\"n\">{len(kept)}<" in page
     assert "Time per stage is recorded in summary.json when a run ends" in page

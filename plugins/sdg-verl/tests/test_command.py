@@ -228,7 +228,7 @@ def test_sdg_run_train_runs_then_trains(tmp_path, sdg_cli, manager, fake_verl):
     assert "grpo data: 5 train rows" in result.output
     record = json.loads((run_dir / "verl" / "train.json").read_text())
     assert record["checkpoint"] == str(run_dir / "verl" / "checkpoints" / "global_step_3")
-    assert result.output.index("round(s); stopped because") < result.output.index("step:1")
+    assert result.output.index("checkpoint(s); stopped because") < result.output.index("step:1")
 
 
 @pytest.mark.parametrize(("train", "problem"), [

@@ -146,7 +146,7 @@ def write_config(path: Path, api_base: str, run_dir: Path, **sections: Any) -> P
     data = {"task": task(), "models": models(api_base), "label": "gold",
             "voter": {"type": "exact", "k": 3}, "solve": {"n": 4},
             "rewrite": {"type": "difficulty", "max_rounds": 0},
-            "target": {"learnable": 100, "batch": 100}, "budget": {"rounds": 1},
+            "target": {"learnable": 100, "batch": 100}, "budget": {"samples": 100},
             "run": {"dir": str(run_dir), "concurrency": 4}, **sections}
     path.write_text(yaml.safe_dump(data), encoding="utf-8")
     return path

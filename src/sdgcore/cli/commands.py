@@ -150,7 +150,8 @@ def print_summary(out, result) -> None:
     used = {name: st for name, st in result.models.items() if st["requests"] or st["cache_hits"]}
     if used:
         out.print(models_table(used))
-    out.print(f"{result.rounds} round(s); stopped because {result.stopped}")
+    out.print(f"{result.generated} sample(s) generated, {result.rounds} checkpoint(s); "
+              f"stopped because {result.stopped}")
 
 
 @cli.command()

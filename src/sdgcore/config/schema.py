@@ -13,6 +13,7 @@ from typing import Literal
 import attrs
 
 from sdgcore.config.gates import GatesSection
+from sdgcore.config.problems import ConfigProblem
 from sdgcore.config.values import (
     ComparatorChoice,
     RetrieverChoice,
@@ -35,14 +36,20 @@ class RunSection:
     :param dir: the run directory (results, checkpoints, the request cache).
     :param seed: the seed for every random choice sdg makes.
     :param concurrency: samples in flight at once (label, solve and rewrite overlap).
-    :param overlap: start each round as soon as the one before it is generated, so the next
-        round's samples fill the slots its slowest samples leave; False: each round waits for
-        the one before it to finish.
+    :param schedule: ``stream``: the next sample is taken as soon as one finishes, and
+        finished samples are checkpointed as they come (which samples are taken is decided
+        from the outcomes of those before them, so a resumed run gives the same datasets).
+        ``rounds``: the run goes in rounds, each checkpointed whole (see ``target.batch``
+        and ``overlap``), the former behaviour and the one ``budget.rounds`` needs.
+    :param overlap: with ``schedule: rounds``, start each round as soon as the one before it
+        is generated, so the next round's samples fill the slots its slowest samples leave;
+        False: each round waits for the one before it to finish.
     """
 
     dir: Path = Path("runs/sdg")
     seed: int = 0
     concurrency: int = attrs.field(default=64, validator=attrs.validators.ge(1))
+    schedule: Literal["stream", "rounds"] = "stream"
     overlap: bool = True
 
 
@@ -117,8 +124,10 @@ class TargetSection:
     """``target:``: how many learnable samples the run aims for.
 
     :param learnable: generation tops up until this many samples are learnable.
-    :param batch: the most samples generated in one round (a round is checkpointed whole);
-        each round generates twice the learnable samples still missing, up to this.
+    :param batch: the most samples taken ahead of those whose outcome is known: with
+        ``run.schedule: stream``, beyond the first sample still unfinished; with ``rounds``,
+        in one round (each round generates twice the learnable samples still missing, up
+        to this).
     """
 
     learnable: int = attrs.field(default=100, validator=attrs.validators.ge(1))
@@ -131,7 +140,8 @@ class BudgetSection:
 
     :param requests: model requests, over every endpoint (cache hits are free).
     :param tokens: prompt + completion tokens, over every endpoint.
-    :param rounds: generate-label-solve-rewrite rounds.
+    :param samples: samples taken from the task (rewrites are not counted).
+    :param rounds: generate-label-solve-rewrite rounds (``run.schedule: rounds`` only).
     :param cost: dollars, over every endpoint and every invocation of the run (the endpoints'
         ``price``, their backend's figure or litellm's price table; local models are free).
         A hard stop: checked before each request, so none is sent once it is spent; the
@@ -139,6 +149,8 @@ class BudgetSection:
         finishes them.
     """
 
+    samples: int | None = attrs.field(default=None, validator=attrs.validators.optional(
+        attrs.validators.ge(1)))
     requests: int | None = None
     tokens: int | None = None
     rounds: int | None = None
@@ -196,6 +208,11 @@ class RunConfig:
     export: ExportSection = ExportSection()
     train: TrainerChoice | None = None
     run: RunSection = RunSection()
+
+    def __attrs_post_init__(self) -> None:
+        if self.budget.rounds is not None and self.run.schedule != "rounds":
+            raise ConfigProblem("counts rounds, and run.schedule 'stream' has none: set "
+                                "budget.samples, or run.schedule: rounds", at="budget.rounds")
 
     def selections(self) -> list[tuple[str, Selected]]:
         """Every plugin choice in the config with its key path, where present, in

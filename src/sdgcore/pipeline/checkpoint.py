@@ -97,6 +97,13 @@ class Checkpoints:
         self.rounds.append(meta)
         self.seen.update(s.id for s in samples if s.parent_id is None)
 
+    def outcomes(self) -> list[tuple[str, bool, bool]]:
+        """Each generated sample with a chain, in the order it was first checkpointed:
+        its id, whether its latest chain has a learnable version, and whether that chain
+        ended in a transient drop."""
+        return [(root, "learnable" in chain.keys, chain.transient)
+                for root, chain in self._chains.items()]
+
     def samples(self) -> Iterator[Sample]:
         """The latest chain of every generated sample, in round order (streamed from disk);
         chains a later round superseded are left out."""

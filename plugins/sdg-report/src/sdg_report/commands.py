@@ -18,7 +18,7 @@ def report(run_dir: Path, out: Path | None) -> None:
 
     Categories, pass rates, rewrites, drop reasons, tokens, cost and time, source and keyword
     coverage, and example samples; plots are inlined, so the file opens without a network.
-    Works on a run still in progress (its finished rounds).
+    Works on a run still in progress (its checkpointed samples).
     """
     from sdg_report.report import write_report
 

@@ -91,7 +91,7 @@ def _header(facts: Facts) -> str:
         status = "in progress, or interrupted (summary.json is older than the last round or " \
                  "missing)"
     rows = [["run directory", facts.run_dir], ["status", status],
-            ["rounds finished", facts.rounds], ["task", task],
+            ["checkpoints written", facts.rounds], ["task", task],
             ["learnable target", (facts.config.get("target") or {}).get("learnable")],
             ["learnable band", "{} < pass rate < {}".format(*facts.band)],
             ["config fingerprint", facts.marker.get("fingerprint")],
@@ -150,7 +150,7 @@ def _drops(facts: Facts, plots: dict[str, str]) -> str:
 def _spending(facts: Facts, plots: dict[str, str]) -> str:
     parts = ['<h2 id="spending">Tokens, cost and time</h2>']
     if facts.spent:
-        parts.append("<p>Spent by the finished rounds, every invocation of the run together: "
+        parts.append("<p>Spent by the checkpointed samples, every invocation of the run together: "
                      f"{facts.spent.get('requests', 0)} requests, "
                      f"{facts.spent.get('tokens', 0)} tokens.</p>")
     parts.append("<h3>Per stage</h3>")
