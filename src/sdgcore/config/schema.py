@@ -66,14 +66,27 @@ class SolveSection:
     :param temperature: the student's sampling temperature for the ``n`` attempts.
     :param adaptive: ask for attempts ``batch`` at a time and stop as soon as the category
         is decided: when the attempts still to come could not move the pass rate across a
-        threshold (under the default band: once one attempt is right and one wrong), and,
-        with ``uniform_stop``, after that many attempts that all agree. The pass rate is
-        correct / attempts made (``scoring.solve`` records how many, and why it stopped).
+        threshold (under the default band: once one attempt is right and one wrong), when
+        they would change it with probability at most ``risk`` under ``prior``, or, with
+        ``uniform_stop``, after that many attempts that all agree. The pass rate is
+        correct / attempts made (``scoring.solve`` records how many, why it stopped, and for
+        a stop short of certain, the probability that ``n`` attempts give the same category).
     :param batch: attempts asked for at a time with ``adaptive``.
+    :param risk: with ``adaptive``, stop once the probability that the attempts not made
+        would change the category is at most this (a sequential test under ``prior``); None:
+        no such stops. Under the uniform prior and the default band it never stops before
+        the category is certain (for ``n`` under 99).
+    :param prior: with ``adaptive``, the distribution of pass rates ``risk`` is computed
+        under: pass rate -> weight (any scale), e.g. fitted from an earlier run with
+        ``python -m sdgcore.pipeline.fit_prior RUN_DIR``. It is an input, never fitted from the
+        run's own samples, so a sample's attempts do not depend on the order samples finish
+        in or on a resume. None: every pass rate equally likely. Weight at 0 and 1 (questions
+        never or always solved) is what lets a run stop after attempts that all agree.
     :param uniform_stop: with ``adaptive``, take a sample as too easy (or too hard) once
         this many attempts were all right (or all wrong), before ``n``: fewer requests, at the
         risk of missing a rare success or failure (``bench/adaptive.py`` measures it); None:
-        only stop when the category is certain.
+        no such stops. ``risk`` with a fitted ``prior`` is the same bet, sized by the run's
+        distribution.
     """
 
     n: int = attrs.field(default=8, validator=attrs.validators.ge(1))
@@ -82,8 +95,20 @@ class SolveSection:
     temperature: float = 0.7
     adaptive: bool = False
     batch: int = attrs.field(default=2, validator=attrs.validators.ge(1))
+    risk: float | None = attrs.field(default=0.01, validator=attrs.validators.optional(
+        [attrs.validators.ge(0.0), attrs.validators.lt(1.0)]))
+    prior: dict[float, float] | None = attrs.field(default=None)
     uniform_stop: int | None = attrs.field(default=None, validator=attrs.validators.optional(
         attrs.validators.ge(1)))
+
+    @prior.validator
+    def _check_prior(self, _: attrs.Attribute, prior: dict[float, float] | None) -> None:
+        if prior is None:
+            return
+        if any(not 0.0 <= p <= 1.0 for p in prior) or any(w < 0 for w in prior.values()):
+            raise ValueError(f"prior: pass rates must be in [0, 1], weights >= 0: {prior}")
+        if sum(prior.values()) <= 0:
+            raise ValueError(f"prior: no weight above 0: {prior}")
 
 
 @attrs.frozen

@@ -23,7 +23,8 @@ from sdgcore.attempts import Solved, solve, student_messages
 from sdgcore.base import Comparator, Rewriter, Voter
 from sdgcore.context import RunContext
 from sdgcore.gates import Gates
-from sdgcore.pipeline.adaptive import decided
+from sdgcore.pipeline.adaptive import decided, same_category
+from sdgcore.pipeline.prior import Prior
 from sdgcore.records import Sample, Tokens
 from sdgcore.seeds import derive_seed
 
@@ -196,8 +197,13 @@ class Flow:
     async def _solve_adaptively(self, sample: Sample, messages: list[dict[str, str]],
                                 tokens: Tokens) -> Sample:
         """``solve.batch`` attempts at a time (each batch its own seeded request) until the
-        category is decided (:func:`sdgcore.pipeline.adaptive.decided`) or ``n`` are made."""
+        category is decided (:func:`sdgcore.pipeline.adaptive.decided`) or ``n`` are made.
+
+        ``scoring["solve"]`` records ``attempts``, ``of`` (``n``) and ``stopped`` (why), and
+        for a stop short of certain (``sequential``, ``uniform``) ``confidence``: the
+        probability under ``solve.prior`` that ``n`` attempts give the same category."""
         cfg, student = self.solve_cfg, self.ctx.models[STUDENT]
+        prior = Prior.of(cfg.prior)
         attempts: tuple = ()
         stop, done = None, None
         for batch in itertools.count():
@@ -210,13 +216,18 @@ class Flow:
             if done.error is not None:
                 break
             correct = sum(a.correct for a in attempts)
-            stop = decided(correct, len(attempts), cfg.n, self.low, self.high, cfg.uniform_stop)
+            stop = decided(correct, len(attempts), cfg.n, self.low, self.high, cfg.uniform_stop,
+                           risk=cfg.risk, prior=prior)
             if stop:
                 break
         solved = self._solved(sample, attempts, tokens, done)
         if solved.dropped:
             return solved
-        record = {"attempts": len(attempts), "of": cfg.n, "stopped": stop or "error"}
+        record: dict = {"attempts": len(attempts), "of": cfg.n, "stopped": stop or "error"}
+        if stop in ("sequential", "uniform"):
+            record["confidence"] = round(same_category(
+                sum(a.correct for a in attempts), len(attempts), cfg.n, self.low, self.high,
+                prior), 4)
         return attrs.evolve(solved, scoring={**solved.scoring, "solve": record})
 
     @staticmethod
