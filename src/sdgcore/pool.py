@@ -5,6 +5,11 @@ from __future__ import annotations
 
 from sdgcore.records import Sample
 
+RECENT = 64
+"""How many of the samples generated before a sample :meth:`SamplePool.earlier` is sure to
+hold on every executor: a Ray worker's pool is sent those (and keeps what it was sent
+before), so a rewriter that draws from the last ``RECENT`` at most chooses the same there."""
+
 
 class SamplePool:
     """Generated samples in the order the task made them, and the original each rewrite
@@ -37,8 +42,18 @@ class SamplePool:
         """The id of the generated sample ``sample`` is (a rewrite of)."""
         return self._origin.get(sample.id, sample.id)
 
+    def position(self, sample: Sample) -> int | None:
+        """Where the generated sample ``sample`` is (a rewrite of) comes in the task's order;
+        None for one the pool does not know."""
+        return self._position.get(self.origin(sample))
+
+    def between(self, start: int, stop: int) -> list[Sample]:
+        """The generated samples at positions ``start`` to ``stop - 1``."""
+        return self._samples[max(0, start):stop]
+
     def earlier(self, sample: Sample) -> list[Sample]:
         """The samples generated before the one ``sample`` is (a rewrite of); none for a
-        sample the pool does not know."""
+        sample the pool does not know. On a Ray worker only the last :data:`RECENT` of them
+        are sure to be there."""
         position = self._position.get(self.origin(sample))
         return [] if position is None else self._samples[:position]

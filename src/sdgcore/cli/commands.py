@@ -70,7 +70,7 @@ def run(ctx: click.Context, config: Path, overrides: tuple[str, ...], fresh: boo
     with live or contextlib.nullcontext(), finish_warnings():
         try:
             result = asyncio.run(pipeline.run(cfg, rundir.path, models, live,
-                                               hooks=manager.pm.hook))
+                                               hooks=manager.pm.hook, plugins=manager))
         except KeyboardInterrupt:
             raise Interrupted("interrupted", hint=f"run `sdg run {config}` again to resume; "
                                                "nothing paid for is lost") from None

@@ -248,9 +248,10 @@ def dump_config(config: RunConfig, registry: Registry) -> dict[str, Any]:
 def fingerprint(resolved: Mapping[str, Any]) -> str:
     """A hash of a resolved config, to tell a resume under the same config from another.
 
-    ``budget`` and ``target.learnable`` say when a run stops, not what it makes: they are
-    left out, so a run stopped by its budget resumes under a larger one."""
-    kept = {k: v for k, v in resolved.items() if k != "budget"}
+    ``budget`` and ``target.learnable`` say when a run stops, and ``executor`` where it
+    runs, not what it makes: they are left out, so a run stopped by its budget resumes under
+    a larger one, and a run started here may go on on a Ray cluster."""
+    kept = {k: v for k, v in resolved.items() if k not in ("budget", "executor")}
     if isinstance(kept.get("target"), Mapping):
         kept["target"] = {k: v for k, v in kept["target"].items() if k != "learnable"}
     blob = json.dumps(kept, sort_keys=True, default=str, separators=(",", ":"))

@@ -21,6 +21,7 @@ _PARAM = re.compile(r":param (\w+):\s*(.*?)(?=\n\s*:param |\n\s*:cvar |\Z)", re.
 
 SECTIONS = [
     ("run", schema.RunSection),
+    ("executor", schema.ExecutorSection),
     ("solve", schema.SolveSection),
     ("categorize", schema.CategorizeSection),
     ("target", schema.TargetSection),

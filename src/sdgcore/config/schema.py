@@ -54,6 +54,31 @@ class RunSection:
 
 
 @attrs.frozen
+class ExecutorSection:
+    """``executor:``: where the samples are processed. Which executor a run uses does not
+    change what it makes (it is not part of the run's fingerprint: a run may be resumed on
+    another).
+
+    :param type: ``local``: in this process (asyncio). ``ray``: label, solve and rewrite on
+        ``workers`` Ray actors, with one rate budget and one request cache for them all
+        (``sdgcore[ray]``; needs ``run.schedule: stream``). See docs/scale-out.md.
+    :param address: with ``ray``: the cluster to join (``auto``: the one this machine is part
+        of; ``ray://host:10001``: a remote one through Ray Client); None starts a Ray on this
+        machine for the run.
+    :param workers: with ``ray``: the worker actors samples are spread over.
+    :param cpus_per_worker: with ``ray``: CPUs each worker asks the cluster for.
+    :param gpus_per_worker: with ``ray``: GPUs each worker asks for; a worker's in-process
+        model (``vllm``) is then its own replica, with its own limits.
+    """
+
+    type: Literal["local", "ray"] = "local"
+    address: str | None = None
+    workers: int = attrs.field(default=2, validator=attrs.validators.ge(1))
+    cpus_per_worker: float = attrs.field(default=1.0, validator=attrs.validators.ge(0.0))
+    gpus_per_worker: float = attrs.field(default=0.0, validator=attrs.validators.ge(0.0))
+
+
+@attrs.frozen
 class SolveSection:
     """``solve:``: how the student is scored.
 
@@ -218,6 +243,7 @@ class RunConfig:
     :param export: the output formats.
     :param train: an optional trainer hand-off (``type: verl``).
     :param run: the run directory and seed.
+    :param executor: where samples are processed (``local`` or ``ray``).
     """
 
     task: TaskChoice
@@ -233,11 +259,15 @@ class RunConfig:
     export: ExportSection = ExportSection()
     train: TrainerChoice | None = None
     run: RunSection = RunSection()
+    executor: ExecutorSection = ExecutorSection()
 
     def __attrs_post_init__(self) -> None:
         if self.budget.rounds is not None and self.run.schedule != "rounds":
             raise ConfigProblem("counts rounds, and run.schedule 'stream' has none: set "
                                 "budget.samples, or run.schedule: rounds", at="budget.rounds")
+        if self.executor.type == "ray" and self.run.schedule != "stream":
+            raise ConfigProblem("ray shards the stream: set run.schedule: stream",
+                                at="executor.type")
 
     def selections(self) -> list[tuple[str, Selected]]:
         """Every plugin choice in the config with its key path, where present, in

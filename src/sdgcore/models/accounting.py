@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import attrs
@@ -34,6 +35,15 @@ class Stats:
         """Add a call's cost, if known."""
         if cost is not None:
             self.cost = (self.cost or 0.0) + cost
+
+    def add(self, other: Mapping[str, Any]) -> None:
+        """Add counters made elsewhere (a Ray worker's, as :meth:`as_dict` gives them)."""
+        for field in attrs.fields(Stats):
+            value = other.get(field.name)
+            if field.name == "cost":
+                self.add_cost(value)
+            elif value:
+                setattr(self, field.name, getattr(self, field.name) + value)
 
     def as_dict(self) -> dict[str, Any]:
         """The counters as plain data (for ``summary.json``)."""

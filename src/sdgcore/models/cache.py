@@ -91,6 +91,15 @@ class RequestCache:
             raise
         self._db.execute("COMMIT")
 
+    async def aget(self, key: str, count: int) -> list[Choice]:
+        """:meth:`get`, as the endpoint calls it (a cache held elsewhere, such as the Ray
+        executor's, answers over the network)."""
+        return self.get(key, count)
+
+    async def aput(self, key: str, start: int, choices: Sequence[Choice]) -> None:
+        """:meth:`put`, as the endpoint calls it."""
+        self.put(key, start, choices)
+
     def __len__(self) -> int:
         return self._db.execute("SELECT COUNT(*) FROM choices").fetchone()[0]
 

@@ -69,6 +69,12 @@ class Endpoint:
         self._rng = random.Random(seed)
         self._identity: dict[str, Any] | None = None  # asked of the backend on first use
 
+    def share(self, limiter: AdaptiveLimiter, rpm: MinuteBudget | None,
+              tpm: MinuteBudget | None) -> None:
+        """Draw from limits held elsewhere instead of the endpoint's own: the Ray executor's,
+        shared by every worker (objects with the same methods as these classes)."""
+        self._limiter, self._rpm, self._tpm = limiter, rpm, tpm
+
     @property
     def concurrency(self) -> int:
         """The most requests in flight at once: the configured limit, or less where the
@@ -99,7 +105,7 @@ class Endpoint:
 
     async def _chat(self, request: ChatRequest, key: str) -> Completion:
         schema = request.json_schema
-        choices = self._cached(key, request.n, schema)
+        choices = await self._cached(key, request.n, schema)
         self.stats.cache_hits += len(choices)
         prompt = request.messages
         if schema is not None and not self.backend.native_schema:
@@ -125,7 +131,7 @@ class Endpoint:
             usage += reply.usage
             good, kind, problem, bad_text = self._usable(_attribute(reply), schema)
             if good and self.cache is not None:
-                self.cache.put(key, len(choices), good)
+                await self.cache.aput(key, len(choices), good)
             choices += good
             if len(choices) >= request.n:
                 break
@@ -148,10 +154,10 @@ class Endpoint:
             self.stats.failures += 1
         return Completion(tuple(choices), usage, error, calls, error_kind)
 
-    def _cached(self, key: str, n: int, schema: Any) -> list[Choice]:
+    async def _cached(self, key: str, n: int, schema: Any) -> list[Choice]:
         if self.cache is None:
             return []
-        found = self.cache.get(key, n)
+        found = await self.cache.aget(key, n)
         if schema is None:
             return found
         return [attrs.evolve(c, data=parse_structured(c.text, schema)) for c in found]

@@ -26,7 +26,7 @@ import attrs
 from sdgcore.base import Task
 from sdgcore.config.schema import RunConfig
 from sdgcore.context import RunContext
-from sdgcore.errors import NotBuiltError
+from sdgcore.errors import NotBuiltError, import_optional
 from sdgcore.gates import Gates
 from sdgcore.kinds import KINDS
 from sdgcore.models.roles import Models
@@ -40,6 +40,8 @@ from sdgcore.store.rundir import write_atomic
 
 if TYPE_CHECKING:
     import pluggy
+
+    from sdgcore.plugins import SdgPluginManager
 
 @attrs.frozen
 class RunResult:
@@ -57,6 +59,8 @@ class RunResult:
     :param models: accounting per model endpoint, for this invocation.
     :param generated: samples taken from the task, this time and before (rewrites are not
         counted).
+    :param executor: where this invocation processed samples (``type``; for ``ray``, the
+        ``workers`` and the ``samples`` each processed).
     """
 
     run_dir: Path
@@ -67,6 +71,7 @@ class RunResult:
     stopped: str
     models: dict[str, dict[str, Any]] = attrs.field(factory=dict)
     generated: int = 0
+    executor: dict[str, Any] = attrs.field(factory=lambda: {"type": "local"})
 
 
 def check_built(config: RunConfig) -> None:
@@ -82,6 +87,8 @@ def check_built(config: RunConfig) -> None:
         if not unused:
             choice.component.ensure_built(f"{path}.{choice.key}", choice.origin)
     check_formats(config.export.formats)
+    if config.executor.type == "ray":
+        import_optional("ray", extra="sdgcore[ray]", feature="executor 'ray'")
 
 
 class RunFinishedWarning(UserWarning):
@@ -90,7 +97,8 @@ class RunFinishedWarning(UserWarning):
 
 async def run(config: RunConfig, run_dir: Path, models: Models | None = None,
               progress: Progress | None = None, *,
-              hooks: pluggy.HookRelay | None = None) -> RunResult:
+              hooks: pluggy.HookRelay | None = None,
+              plugins: SdgPluginManager | None = None) -> RunResult:
     """Run ``config`` in ``run_dir`` (already opened), resuming what is there.
 
     :param models: the run's endpoints, if the caller made them (to watch their accounts);
@@ -99,6 +107,8 @@ async def run(config: RunConfig, run_dir: Path, models: Models | None = None,
     :param hooks: the plugin manager's hooks (``manager.pm.hook``): their
         ``sdg_run_finished`` is called once the datasets and ``summary.json`` are written
         (one that raises is a :class:`RunFinishedWarning`). None calls no hook.
+    :param plugins: the plugin manager the config was read with; the Ray executor's workers
+        make the same (default: the installed plugins).
     :raises NotBuiltError: something the config selects is not built yet.
     """
     check_built(config)
@@ -118,25 +128,53 @@ async def run(config: RunConfig, run_dir: Path, models: Models | None = None,
     progress.start(config.target.learnable)
     for _ in range(store.counts.get("learnable", 0)):
         progress.advance("learnable")
+    executor = None
+    ran_on: dict[str, Any] = {"type": "local"}
     try:
+        if config.executor.type == "ray":
+            executor = await _ray_executor(ctx, plugins, flow)
         started = time.perf_counter()
         await task.prepare(ctx)
         seconds["prepare"] = time.perf_counter() - started
-        scheduler = stream if config.run.schedule == "stream" else rounds
-        stopped = await scheduler.schedule(ctx, task, flow, store, progress, seconds)
+        if config.run.schedule == "stream":
+            stopped = await stream.schedule(ctx, task, flow, store, progress, seconds,
+                                            executor.process if executor else None)
+        else:
+            stopped = await rounds.schedule(ctx, task, flow, store, progress, seconds)
     finally:
-        await models.aclose()
+        try:
+            if executor is not None:
+                ran_on = executor.info()
+                await executor.aclose()
+        finally:
+            await models.aclose()
     seconds.update({k: round(v, 3) for k, v in flow.busy.items()})
     started = time.perf_counter()
     exported = export(store.samples(), run_dir, config.export.formats)
     seconds["export"] = time.perf_counter() - started
     result = RunResult(run_dir, exported["counts"], exported["pass_rate_histogram"], seconds,
-                       len(store.rounds), stopped, models.stats(), len(store.outcomes()))
+                       len(store.rounds), stopped, models.stats(), len(store.outcomes()), ran_on)
     write_atomic(run_dir / "summary.json",
                  json.dumps(attrs.asdict(result), indent=2, default=str) + "\n")
     if hooks is not None:
         call_run_finished(hooks, run_dir, config)
     return result
+
+
+async def _ray_executor(ctx: RunContext, plugins: SdgPluginManager | None, flow: Flow):
+    """The run's Ray workers, started (the driver's endpoints now share their limits)."""
+    from sdgcore.pipeline.cluster.driver import RayExecutor
+    from sdgcore.plugins import PluginRecipe, create_plugin_manager
+
+    recipe = plugins.recipe if plugins is not None else PluginRecipe()
+    registry = (plugins or create_plugin_manager()).registry
+    executor = RayExecutor(ctx.config, ctx.run_dir, recipe, registry, ctx.models, ctx.pool, flow)
+    try:
+        await executor.start()
+    except BaseException:
+        await executor.aclose()
+        raise
+    return executor
 
 
 def call_run_finished(hooks: pluggy.HookRelay, run_dir: Path, config: RunConfig) -> None:

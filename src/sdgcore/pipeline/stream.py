@@ -31,7 +31,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from sdgcore.pipeline.feed import NO_MORE, TARGET_REACHED, budget_spent, fresh, spent
@@ -91,11 +91,15 @@ class Admission:
 
 
 async def schedule(ctx: RunContext, task: Task, flow: Flow, store: Checkpoints,
-                   progress: Progress, seconds: dict[str, float]) -> str:
+                   progress: Progress, seconds: dict[str, float],
+                   process: Callable[[Sample], Awaitable[list[Sample]]] | None = None) -> str:
     """Stream the task's samples through ``flow`` until the admission rule or a budget stops
-    taking them; the samples taken all finish and are checkpointed. Returns why it stopped."""
+    taking them; the samples taken all finish and are checkpointed. Returns why it stopped.
+
+    :param process: what processes a generated sample (default ``flow.process``; the Ray
+        executor's sends it to a worker)."""
     started = time.perf_counter()
-    runner = _Stream(ctx, task, flow, store, progress)
+    runner = _Stream(ctx, task, flow, store, progress, process or flow.process)
     try:
         return await runner.run()
     finally:
@@ -104,9 +108,11 @@ async def schedule(ctx: RunContext, task: Task, flow: Flow, store: Checkpoints,
 
 class _Stream:
     def __init__(self, ctx: RunContext, task: Task, flow: Flow, store: Checkpoints,
-                 progress: Progress) -> None:
+                 progress: Progress, process: Callable[[Sample], Awaitable[list[Sample]]]
+                 ) -> None:
         config = ctx.config
         self.ctx, self.flow, self.store, self.progress = ctx, flow, store, progress
+        self.process = process
         outcomes = store.outcomes()
         self.admission = Admission(config.target.learnable, config.target.batch,
                                    [learnable for _, learnable, _ in outcomes])
@@ -188,7 +194,7 @@ class _Stream:
 
     def _start(self, sample: Sample, position: int | None) -> None:
         self.progress.advance("generate")
-        self.running[asyncio.ensure_future(self.flow.process(sample))] = position
+        self.running[asyncio.ensure_future(self.process(sample))] = position
 
     def _collect(self, done: set[asyncio.Future[list[Sample]]]) -> None:
         """Take in finished chains: the prefix grows, and is checkpointed when it is time."""

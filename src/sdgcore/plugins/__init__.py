@@ -6,6 +6,7 @@ from sdgcore.plugins.manager import (
     GROUP,
     PluginInfo,
     PluginLoadWarning,
+    PluginRecipe,
     SdgPluginManager,
     create_plugin_manager,
 )
@@ -16,6 +17,7 @@ __all__ = [
     "Entry",
     "PluginInfo",
     "PluginLoadWarning",
+    "PluginRecipe",
     "Registry",
     "SdgPluginManager",
     "create_plugin_manager",

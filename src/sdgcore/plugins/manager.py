@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import types
 import warnings
 from collections.abc import Iterable
 from importlib import metadata
@@ -52,6 +53,17 @@ class PluginInfo:
     error: str | None = None
 
 
+@attrs.frozen
+class PluginRecipe:
+    """How a plugin manager was made, so another process (a Ray worker) can make the same:
+    whether entry points were loaded, the plugins blocked, and the modules registered by
+    name (``sdg -p MODULE``)."""
+
+    entry_points: bool = True
+    blocked: tuple[str, ...] = ()
+    modules: tuple[str, ...] = ()
+
+
 class SdgPluginManager:
     """A typed facade over the pluggy manager: the registry, the plugins, the hooks.
 
@@ -60,9 +72,12 @@ class SdgPluginManager:
     runs a registration hook and is not stopped by one that fails.
     """
 
-    def __init__(self, pm: pluggy.PluginManager, plugins: list[PluginInfo]) -> None:
+    def __init__(self, pm: pluggy.PluginManager, plugins: list[PluginInfo],
+                 recipe: PluginRecipe | None = None) -> None:
         self.pm = pm
         self.plugins = plugins
+        self.recipe = recipe
+        """How to make this manager again, or None where a plugin is not a module."""
         self._registry: Registry | None = None
         self._collecting = Registry()
         self._origins = {p.name: p for p in plugins}
@@ -164,6 +179,7 @@ def create_plugin_manager(
         registration hook).
     :raises PluginError: two plugins claim one name, or a class is invalid (where ``collect``).
     """
+    plugins = list(plugins)
     block = {b.strip() for b in blocked if b.strip()}
     block |= {b.strip() for b in os.environ.get(DISABLE_ENV, "").split(",") if b.strip()}
     pm = pluggy.PluginManager(hookspecs.PROJECT)
@@ -175,7 +191,10 @@ def create_plugin_manager(
     for i, plugin in enumerate(plugins):
         name = getattr(plugin, "__name__", None) or f"{type(plugin).__name__}-{i}"
         infos.append(_register(pm, plugin, PluginInfo(name, name, None, "loaded")))
-    manager = SdgPluginManager(pm, infos)
+    modules = tuple(p.__name__ for p in plugins if isinstance(p, types.ModuleType))
+    recipe = PluginRecipe(entry_points, tuple(sorted(block)), modules) \
+        if len(modules) == len(plugins) else None
+    manager = SdgPluginManager(pm, infos, recipe)
     if collect:
         manager.collect()
     return manager
