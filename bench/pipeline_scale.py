@@ -48,7 +48,7 @@ def run_size(url: str, tmp: Path, n: int, concurrency: int) -> dict:
     wall = done["wall_s"]
     return {"n": n, "wall_s": round(wall, 3), "ms_per_sample": round(1000 * wall / n, 3),
             "cpu_s": round(done["cpu_s"], 3), "peak_rss_mb": round(done["max_rss_mb"], 1),
-            "requests": requests, "counts": summary["counts"], "rounds": summary["rounds"],
+            "requests": requests, "counts": summary["counts"], "checkpoints": summary["rounds"],
             "seconds": summary["seconds"]}
 
 
@@ -77,9 +77,9 @@ def main() -> None:
     growth = rows[-1]["rss_ratio"]
     title = (f"pipeline scale: zero-latency scripted server, concurrency {args.concurrency}; "
              f"RSS {rows[-1]['n']} vs {base['n']} samples: {growth:.2f}x (flat = ~1.0)")
-    columns = ("samples", "requests", "rounds", "wall s", "ms/sample", "CPU s", "peak RSS MB",
+    columns = ("samples", "requests", "checkpoints", "wall s", "ms/sample", "CPU s", "peak RSS MB",
                "RSS vs first", "learnable/easy/hard/dropped")
-    table = [[str(r["n"]), str(r["requests"]), str(r["rounds"]), f"{r['wall_s']:.1f}",
+    table = [[str(r["n"]), str(r["requests"]), str(r["checkpoints"]), f"{r['wall_s']:.1f}",
               f"{r['ms_per_sample']:.2f}", f"{r['cpu_s']:.1f}", f"{r['peak_rss_mb']:.0f}",
               f"{r['rss_ratio']:.2f}", "/".join(str(v) for v in r["counts"].values())]
              for r in rows]
