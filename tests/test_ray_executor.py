@@ -101,6 +101,24 @@ def test_a_run_stopped_locally_resumes_on_ray_without_paying_twice(tmp_path):
     assert paid_first + paid_second == reference  # nothing paid twice, nothing left out
 
 
+def test_a_ray_run_killed_midway_resumes_to_the_same_datasets(tmp_path):
+    """SIGKILL of the driver while the workers have requests in flight: the resumed run (on
+    a new Ray) makes what a local run makes, and no reply received before the kill is paid
+    for again."""
+    with FakeOpenAIServer(Script.respond(world.answer), latency=0.05) as server:
+        reference_dir, _ = sdg_run(tmp_path, server, "reference", "local")
+        kill_after = server.count() // 2
+        run_dir = tmp_path / "killed"
+        config = world.write_config(
+            tmp_path / "killed.yaml", server.url, run_dir, QUESTIONS,
+            target={"learnable": 6, "batch": 8}, run={"dir": str(run_dir), "concurrency": 6},
+            executor={"type": "ray", "workers": 2})
+        drill = drills.kill_and_resume(server, config, run_dir, kill_after)
+    assert drill.exit_code == 0, drill.stderr
+    assert drills.datasets(run_dir) == drills.datasets(reference_dir)
+    assert drill.paid_twice == 0
+
+
 def test_ray_needs_the_stream(tmp_path):
     config = world.write_config(tmp_path / "c.yaml", "http://127.0.0.1:9", tmp_path / "r",
                                 QUESTIONS, executor={"type": "ray"},

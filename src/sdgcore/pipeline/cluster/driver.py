@@ -69,22 +69,28 @@ class RayExecutor:
                 options["num_cpus"] = max(os.cpu_count() or 1,
                                           math.ceil(settings.workers * settings.cpus_per_worker))
             ray.init(address=settings.address, **options)
-        from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+        try:
+            from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
 
-        here = NodeAffinitySchedulingStrategy(ray.get_runtime_context().get_node_id(), soft=False)
-        specs = limit_specs(models)
-        self.limits = ray.remote(SharedLimits).options(
-            num_cpus=0, max_concurrency=100_000, scheduling_strategy=here
-        ).remote(specs, models.budget.spent)
-        self.cache = ray.remote(CacheService).options(
-            num_cpus=0, scheduling_strategy=here).remote(str(run_dir / CACHE_FILE))
-        share(models, self.limits, specs)  # the driver's own requests (the task's) count too
-        self.budget = models.budget
-        self.workers = [ray.remote(SampleWorker).options(
-            num_cpus=settings.cpus_per_worker, num_gpus=settings.gpus_per_worker,
-            max_concurrency=config.run.concurrency + 16,
-        ).remote(data, str(run_dir), recipe, self.limits, specs, self.cache)
-            for _ in range(settings.workers)]
+            node = ray.get_runtime_context().get_node_id()
+            here = NodeAffinitySchedulingStrategy(node, soft=False)
+            specs = limit_specs(models)
+            self.limits = ray.remote(SharedLimits).options(
+                num_cpus=0, max_concurrency=100_000, scheduling_strategy=here
+            ).remote(specs, models.budget.spent)
+            self.cache = ray.remote(CacheService).options(
+                num_cpus=0, scheduling_strategy=here).remote(str(run_dir / CACHE_FILE))
+            share(models, self.limits, specs)  # the driver's own requests (the task's) count too
+            self.budget = models.budget
+            self.workers = [ray.remote(SampleWorker).options(
+                num_cpus=settings.cpus_per_worker, num_gpus=settings.gpus_per_worker,
+                max_concurrency=config.run.concurrency + 16,
+            ).remote(data, str(run_dir), recipe, self.limits, specs, self.cache)
+                for _ in range(settings.workers)]
+        except BaseException:
+            if self._started:  # a Ray this run started is not left behind
+                ray.shutdown()
+            raise
         self._ray = ray
         self._models, self._pool, self._flow = models, pool, flow
         self._load = [0] * len(self.workers)
