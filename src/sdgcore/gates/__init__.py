@@ -3,8 +3,8 @@ labelled, exact and near-duplicate removal before it is kept.
 
 :class:`Gates` is built when a run starts (so an unreadable evaluation set or a missing
 library stops it before any work). :meth:`Gates.screen` runs on every sample, rewrites
-included, before labelling; :meth:`Gates.keep` runs on a round's samples in generation order
-when the round is checkpointed, so which of two duplicates is kept is the same on every run
+included, before labelling; :meth:`Gates.keep` runs on finished samples in generation order
+before they are checkpointed, so which of two duplicates is kept is the same on every run
 and resume. A gate's drop names it: ``gate decontaminate: ...``, ``gate judge: ...``,
 ``gate dedup: ...``.
 """

@@ -1,19 +1,21 @@
-"""Round checkpoints: each finished round's samples, written atomically.
+"""Checkpoints: finished samples, written atomically, one file after another.
 
-``rounds/round-NNNNN.jsonl`` holds every sample a round produced (generated, rewritten,
-dropped), and ``rounds/round-NNNNN.json`` what had been spent when it ended; the ``.json`` is
-written last, so a round without one is unfinished and is run again on resume (at no cost: its
-requests are in the request cache).
+``rounds/round-NNNNN.jsonl`` holds the samples of one checkpoint (generated, rewritten,
+dropped): on the stream schedule, the chains that finished since the last one, in generation
+order (:mod:`sdgcore.pipeline.stream`); with ``run.schedule: rounds``, a whole round. The
+files keep the name ``round`` either way. ``rounds/round-NNNNN.json`` records what had been
+spent when it was written; it is written last, so a checkpoint without one is unfinished and
+its samples are processed again on resume (at no cost: their requests are in the request
+cache).
 
 A generated sample and its rewrites form a *chain* (what
-:meth:`~sdgcore.pipeline.stages.Flow.process` returns), written together in one round, parents
-before children. A chain whose last version was dropped transiently
+:meth:`~sdgcore.pipeline.stages.Flow.process` returns), written together in one checkpoint,
+parents before children. A chain whose last version was dropped transiently
 (:attr:`~sdgcore.Sample.dropped_transient`) is not taken as seen when a run directory is opened,
 so the resumed run processes that generated sample again and writes its new chain in a later
-round; from then on the new chain supersedes the old one in :meth:`Checkpoints.samples` and
-:attr:`Checkpoints.counts`.
+checkpoint; from then on the new chain supersedes the old one in :meth:`Checkpoints.samples`
+and :attr:`Checkpoints.counts`.
 """
-
 from __future__ import annotations
 
 import json
@@ -37,7 +39,7 @@ class _Chain:
 
 
 class Checkpoints:
-    """The finished rounds of a run directory.
+    """The checkpoints of a run directory (:attr:`rounds`: each one's ``.json``).
 
     :ivar counts: samples per category (and ``dropped``) over the latest chain of each
         generated sample.
