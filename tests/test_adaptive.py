@@ -206,7 +206,8 @@ def test_a_prior_is_checked_with_the_config(tmp_path, sdg_cli, make_plugin_manag
     assert ok or "solve: prior: " in result.output
 
 
-def test_fit_prior_prints_a_prior_from_a_runs_datasets(tmp_path, capsys):
+def test_fit_prior_prints_a_prior_from_a_runs_datasets(tmp_path, capsys, sdg_cli,
+                                                       make_plugin_manager):
     import yaml
 
     from sdgcore.pipeline import fit_prior
@@ -225,3 +226,11 @@ def test_fit_prior_prints_a_prior_from_a_runs_datasets(tmp_path, capsys):
     assert printed.startswith("# fitted from 100 samples")
     prior = yaml.safe_load(printed)["solve"]["prior"]
     assert prior[0.0] > 0.2 and prior[1.0] > 0.2 and sum(prior.values()) == pytest.approx(1, 0.01)
+
+    # the same from the command line, and a directory without samples is an input error
+    result = sdg_cli(["prior", str(tmp_path)], manager=make_plugin_manager())
+    assert result.exit_code == 0 and result.output == printed
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    result = sdg_cli(["prior", str(empty)], manager=make_plugin_manager())
+    assert result.exit_code == 2 and "no categorized samples with attempts" in result.output

@@ -235,6 +235,16 @@ def init(path: Path, force: bool) -> None:
     stdout().print(f"wrote {path}; check it with: sdg validate {path}")
 
 
+@cli.command()
+@click.argument("run_dirs", nargs=-1, required=True,
+                type=click.Path(path_type=Path, file_okay=False, exists=True))
+def prior(run_dirs: tuple[Path, ...]) -> None:
+    """Print a solve.prior fitted from earlier runs' datasets (for solve.risk)."""
+    from sdgcore.pipeline.fit_prior import prior_config
+
+    click.echo(prior_config(run_dirs), nl=False)
+
+
 @cli.group("plugin")
 def plugin_group() -> None:
     """Write new plugins."""

@@ -102,11 +102,11 @@ class SolveSection:
         no such stops. Under the uniform prior and the default band it never stops before
         the category is certain (for ``n`` under 99).
     :param prior: with ``adaptive``, the distribution of pass rates ``risk`` is computed
-        under: pass rate -> weight (any scale), e.g. fitted from an earlier run with
-        ``python -m sdgcore.pipeline.fit_prior RUN_DIR``. It is an input, never fitted from the
-        run's own samples, so a sample's attempts do not depend on the order samples finish
-        in or on a resume. None: every pass rate equally likely. Weight at 0 and 1 (questions
-        never or always solved) is what lets a run stop after attempts that all agree.
+        under: pass rate -> weight (any scale), e.g. fitted from an earlier run with ``sdg
+        prior RUN_DIR``. It is an input, never fitted from the run's own samples, so a
+        sample's attempts do not depend on the order samples finish in or on a resume. None:
+        every pass rate equally likely. Weight at 0 and 1 (questions never or always solved)
+        is what lets a run stop after attempts that all agree.
     :param uniform_stop: with ``adaptive``, take a sample as too easy (or too hard) once
         this many attempts were all right (or all wrong), before ``n``: fewer requests, at the
         risk of missing a rare success or failure (``bench/adaptive.py`` measures it); None:
