@@ -117,3 +117,26 @@ def test_module_import_does_not_load_llama_cpp():
     code = ("import sys, sdgcore.models.backends.llamacpp as m; "
             "m.LlamaCppBackend; assert 'llama_cpp' not in sys.modules")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_two_models_loading_at_once_leave_stdout_alone():
+    # llama-cpp-python silences a load by swapping sys.stdout and fd 1 for /dev/null and
+    # restoring what it saved; two loads at once in two threads used to restore /dev/null,
+    # which silenced the rest of the process (sdg eval of two embedded models printed no table)
+    import os
+
+    before = os.fstat(1), sys.stdout
+    for _ in range(3):
+        models = [LlamaCppBackend(LlamaCppConfig(n_ctx=256 + i), EndpointCommon())
+                  for i in range(3)]
+
+        async def load_all(models=models):
+            try:
+                await asyncio.gather(*(m.complete(ask(max_tokens=1)) for m in models))
+            finally:
+                await asyncio.gather(*(m.aclose() for m in models))
+
+        asyncio.run(load_all())
+        after = os.fstat(1), sys.stdout
+        assert (after[0].st_dev, after[0].st_ino) == (before[0].st_dev, before[0].st_ino)
+        assert after[1] is before[1]

