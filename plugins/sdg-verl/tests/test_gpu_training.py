@@ -8,24 +8,14 @@ import json
 import time
 
 import pytest
-import yaml
 
 from sdg_verl.gguf import MARKER, to_hf
-from sdgcore import AnswerFormat, Sample, Source
 
 try:
     import torch
     CUDA = torch.cuda.is_available()
 except ImportError:  # pragma: no cover - torch is in the test extra
     CUDA = False
-
-
-@pytest.fixture(scope="module")
-def smollm2(tmp_path_factory):
-    """SmolLM2-135M-Instruct as a Hugging Face directory (about 30 s on 2 CPU cores)."""
-    from sdgcore.models.backends.llamacpp import default_model_path
-
-    return to_hf(default_model_path(), tmp_path_factory.mktemp("smollm2") / "hf")
 
 
 @pytest.mark.slow
@@ -50,24 +40,10 @@ def test_the_bundled_gguf_converts_to_a_model_transformers_loads(smollm2):
     assert (smollm2 / "model.safetensors").stat().st_mtime_ns == written
 
 
-def arith_run(run_dir, sdg_config):
-    """A finished run's files: 64 learnable sums, with a resolved config."""
-    run_dir.mkdir(parents=True)
-    rows = [Sample(task="arith", question=f"What is {a} + {b}?",
-                   reference=f"{a} + {b} = {a + b}. <answer>{a + b}</answer>",
-                   answer=str(a + b), pass_rate=0.5, category="learnable",
-                   answer_format=AnswerFormat(tag="answer"),
-                   source=Source(kind="test", ref=f"{a}+{b}"))
-            for a in range(8) for b in range(8)]
-    (run_dir / "learnable.jsonl").write_text("".join(s.to_json() + "\n" for s in rows))
-    (run_dir / "config.yaml").write_text(yaml.safe_dump(sdg_config))
-    return run_dir
-
-
 @pytest.mark.gpu
 @pytest.mark.skipif(not CUDA, reason="needs a CUDA GPU")
 @pytest.mark.parametrize("mode", ["sft", "grpo"])
-def test_a_few_training_steps_complete(tmp_path, sdg_cli, smollm2, mode):
+def test_a_few_training_steps_complete(arith_run, sdg_cli, smollm2, mode):
     if mode == "grpo":
         pytest.importorskip("vllm", reason="GRPO rollouts need vllm")
     steps = 3
@@ -80,7 +56,7 @@ def test_a_few_training_steps_complete(tmp_path, sdg_cli, smollm2, mode):
         train["overrides"] += ["actor_rollout_ref.rollout.gpu_memory_utilization=0.3",
                                "actor_rollout_ref.rollout.tensor_model_parallel_size=1",
                                "trainer.val_before_train=False"]
-    run_dir = arith_run(tmp_path / "run", {"run": {"seed": 0}, "train": train})
+    run_dir = arith_run(train)
     started = time.monotonic()
     result = sdg_cli(["train", str(run_dir)])
     seconds = time.monotonic() - started
