@@ -12,12 +12,22 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
+from sdg_verl import launch
 from sdg_verl.launch import reward_path
+from sdg_verl.plugin import VerlConfig
 from sdgcore.testing import world
 from sdgcore.testing.server import FakeOpenAIServer, Script
 
 QUESTIONS = ["Q1 [learnable]", "Q2 [easy]", "Q3 [hard]", "Q4 [split]", "Q6 [learnable]",
              "Q7 [easy]", "Q8 [hard]", "Q11 [learnable]"]
+
+
+def attention_args(prefix: str) -> list[str]:
+    """What ``attention: auto`` adds here: nothing where flash-attn is installed, else sdpa."""
+    if launch.attention(VerlConfig()) == "flash_attention_2":
+        return []
+    return [f"+{prefix}.override_config.attn_implementation=sdpa",
+            f"{prefix}.use_remove_padding=False"]
 
 
 def with_train(config: Path, **train) -> Path:
@@ -40,6 +50,8 @@ def test_dry_run_grpo_on_the_run_dir(run, sdg_cli, manager):
         "data.prompt_key=prompt",
         "data.train_batch_size=32",
         "actor_rollout_ref.model.path=Qwen/Q",
+        *attention_args("actor_rollout_ref.model"),
+        "actor_rollout_ref.actor.checkpoint.save_contents=[model,optimizer,extra,hf_model]",
         "actor_rollout_ref.actor.ppo_mini_batch_size=32",
         "actor_rollout_ref.actor.ppo_micro_batch_size_per_gpu=4",
         "actor_rollout_ref.rollout.name=vllm",
@@ -55,6 +67,7 @@ def test_dry_run_grpo_on_the_run_dir(run, sdg_cli, manager):
         "trainer.experiment_name=run",
         'trainer.logger=["console"]',
         f"trainer.default_local_dir={out}/checkpoints",
+        f"hydra.run.dir={out}/hydra",
     ]
     lines = result.output.splitlines()
     assert shlex.join(expected) in lines
@@ -79,7 +92,8 @@ def test_dry_run_grpo_on_the_run_dir(run, sdg_cli, manager):
 
 def test_dry_run_sft_from_the_config_with_every_knob(run, sdg_cli, manager):
     config, run_dir = run
-    with_train(config, mode="sft", model="/models/q", nproc_per_node=8, epochs=3, lr=1e-5,
+    with_train(config, mode="sft", model="/models/q", nproc_per_node=8, epochs=3, lr=2e-5,
+               attention="eager",
                batch_size=64, micro_batch_size=2, max_length=2048, lora_rank=16,
                categories=["learnable", "too_easy", "too_hard"], output="sft-out",
                experiment_name="exp", logger=["console", "wandb"],
@@ -98,8 +112,11 @@ def test_dry_run_sft_from_the_config_with_every_knob(run, sdg_cli, manager):
         "data.max_length=2048",
         "engine=fsdp",
         "model.path=/models/q",
+        "+model.override_config.attn_implementation=eager",
+        "model.use_remove_padding=False",
         "model.lora_rank=16",
-        "optim.lr=1e-05",
+        "optim.lr=2e-05",
+        "checkpoint.save_contents=[model,optimizer,extra,hf_model]",
         "trainer.total_epochs=3",
         "trainer.nnodes=1",
         "trainer.n_gpus_per_node=8",
@@ -107,6 +124,7 @@ def test_dry_run_sft_from_the_config_with_every_knob(run, sdg_cli, manager):
         "trainer.experiment_name=exp",
         'trainer.logger=["console","wandb"]',
         f"trainer.default_local_dir={out}/checkpoints",
+        f"hydra.run.dir={out}/hydra",
         "trainer.save_freq=10",
     ]
     assert shlex.join(expected) in result.output.splitlines()
@@ -229,6 +247,41 @@ def test_sdg_run_train_runs_then_trains(tmp_path, sdg_cli, manager, fake_verl):
     record = json.loads((run_dir / "verl" / "train.json").read_text())
     assert record["checkpoint"] == str(run_dir / "verl" / "checkpoints" / "global_step_3")
     assert result.output.index("checkpoint(s); stopped because") < result.output.index("step:1")
+
+
+@pytest.mark.parametrize(("printed", "hint"), [
+    ("ModuleNotFoundError: No module named 'uvicorn'",
+     "verl's trainer imports 'uvicorn', which is not installed: pip install 'sdg-verl[verl]' "
+     "installs verl with what its trainers import (verl[verl-core])"),
+    ("ModuleNotFoundError: No module named 'vllm.entrypoints'",
+     "GRPO's rollout engine 'vllm' is not installed: pip install 'verl[vllm]'"),
+    ("ImportError: FlashAttention2 has been toggled on, but it cannot be used due to the "
+     "following error: the package for FlashAttention2 doesn't seem to be installed.",
+     "verl's default attention kernel needs flash-attn: install it (pip install flash-attn), "
+     "or set train.attention: sdpa"),
+])
+def test_a_failed_launch_says_what_to_install(run, sdg_cli, manager, fake_verl, printed, hint):
+    config, run_dir = run
+    with_train(config, mode="grpo", model="m", entrypoint="fake_verl_trainer",
+               overrides=["+fake.exit=1", "+fake.steps=0", f"+fake.print={printed}"])
+    result = sdg_cli(["train", str(config)], manager=manager)
+    assert result.exit_code == 1
+    assert "error: verl exited with code 1" in result.stderr
+    assert hint in result.stderr and str(run_dir / "verl" / "train.log") in result.stderr
+
+
+def test_without_save_hf_model_a_checkpoint_has_no_model(run, sdg_cli, manager, fake_verl):
+    config, run_dir = run
+    with_train(config, mode="sft", model="m", entrypoint="fake_verl_trainer", batch_size=2,
+               save_hf_model=False, attention="flash_attention_2")
+    result = sdg_cli(["train", str(config)], manager=manager)
+    assert result.exit_code == 0, result.output
+    argv = json.loads((run_dir / "verl" / "train.json").read_text())["argv"]
+    assert not [arg for arg in argv if "save_contents" in arg or "attn_implementation" in arg
+                or "use_remove_padding" in arg]
+    record = json.loads((run_dir / "verl" / "train.json").read_text())
+    assert record["checkpoint"] and record["model"] is None  # the stand-in saves no weights
+    assert "trained model" not in result.output
 
 
 @pytest.mark.parametrize(("train", "problem"), [

@@ -75,7 +75,7 @@ def compose(config_name: str, args: list[str]):
 
 
 def test_verls_hydra_config_takes_the_grpo_command_key_by_key(run):
-    cfg = VerlConfig(mode="grpo", model="/models/smollm2", lora_rank=8, lr=1e-6,
+    cfg = VerlConfig(mode="grpo", model="/models/smollm2", lora_rank=8, lr=1e-6, attention="sdpa",
                      max_prompt_length=512, max_response_length=256, dynamic_sampling=True,
                      experiment_name="e1", overrides=["trainer.save_freq=5"])
     files = {"train": run / "verl/grpo_train.parquet", "val": run / "verl/grpo_val.parquet"}
@@ -87,6 +87,10 @@ def test_verls_hydra_config_takes_the_grpo_command_key_by_key(run):
     arr = config.actor_rollout_ref
     assert arr.model.path == "/models/smollm2" and arr.model.lora_rank == 8
     assert arr.actor.optim.lr == 1e-6 and arr.rollout.n == 8
+    assert arr.model.override_config.attn_implementation == "sdpa"
+    assert arr.model.use_remove_padding is False
+    assert list(arr.actor.checkpoint.save_contents) == ["model", "optimizer", "extra",
+                                                        "hf_model"]
     # verl 0.9 reads the reward from reward.custom_reward_function (the old top-level key is
     # ignored), and algorithm.filter_groups is in its schema (read by the v1 trainer)
     assert config.reward.custom_reward_function.path == str(launch.reward_path())
@@ -100,7 +104,7 @@ def test_verls_hydra_config_takes_the_grpo_command_key_by_key(run):
 
 def test_verls_hydra_config_takes_the_sft_command_key_by_key(run):
     cfg = VerlConfig(mode="sft", model="/models/smollm2", lora_rank=16, lr=2e-5,
-                     max_length=2048, epochs=3)
+                     max_length=2048, epochs=3, attention="eager")
     files = {"train": run / "verl/sft_train.parquet", "val": run / "verl/sft_val.parquet"}
     argv = launch.command(cfg, files, run)
     assert argv[:4] == ["torchrun", "--standalone", "--nnodes=1", "--nproc_per_node=1"]
@@ -110,6 +114,9 @@ def test_verls_hydra_config_takes_the_sft_command_key_by_key(run):
     assert config.model.path == "/models/smollm2" and config.model.lora_rank == 16
     assert config.optim.lr == 2e-5 and config.trainer.total_epochs == 3
     assert config.engine.strategy.startswith("fsdp")
+    assert config.model.override_config.attn_implementation == "eager"
+    assert config.model.use_remove_padding is False
+    assert list(config.checkpoint.save_contents) == ["model", "optimizer", "extra", "hf_model"]
 
 
 def test_a_key_verl_does_not_have_fails_composition(run):

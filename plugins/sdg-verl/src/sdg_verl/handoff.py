@@ -88,9 +88,13 @@ def train(prepared: Prepared, echo: Callable[[str], None]) -> launch.Trained:
                        hint=f"see {prepared.out_dir / 'export.json'} for what was left out")
     trained = launch.launch(prepared.argv, prepared.out_dir, echo)
     if trained.exit_code:
+        cause = launch.diagnose(trained.log)
         raise SdgError(f"verl exited with code {trained.exit_code}",
-                       hint=f"its output is in {trained.log}")
+                       hint=f"{cause}; its output is in {trained.log}" if cause
+                       else f"its output is in {trained.log}")
     where = trained.checkpoint or "none saved (set trainer.save_freq in train.overrides)"
     echo(f"trained: {trained.steps or 0} step(s) in {trained.seconds:.0f}s; "
          f"checkpoint: {where}")
+    if trained.model:
+        echo(f"trained model (Hugging Face format): {trained.model}")
     return trained

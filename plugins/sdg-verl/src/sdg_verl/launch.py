@@ -7,6 +7,7 @@ fails there. verl itself is imported only to check that it is installed before a
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
 import shlex
@@ -20,7 +21,7 @@ from pathlib import Path
 import attrs
 
 from sdg_verl import reward
-from sdg_verl.plugin import VerlConfig
+from sdg_verl.plugin import SFT_LR, VerlConfig
 from sdgcore import SdgError, import_optional, write_atomic
 
 SFT_ENTRYPOINT = "verl.trainer.sft_trainer"
@@ -34,6 +35,32 @@ def reward_path() -> Path:
 
 def _optional(pairs: list[tuple[str, object]]) -> list[str]:
     return [f"{key}={value}" for key, value in pairs if value is not None]
+
+
+def attention(cfg: VerlConfig) -> str:
+    """``train.attention``, with ``auto`` decided: ``flash_attention_2`` where this
+    interpreter (the one that launches verl) can import ``flash_attn``, else ``sdpa``."""
+    if cfg.attention != "auto":
+        return cfg.attention
+    return "flash_attention_2" if importlib.util.find_spec("flash_attn") else "sdpa"
+
+
+def _model(cfg: VerlConfig, prefix: str) -> list[str]:
+    """The model to train (``PREFIX.path``), its attention kernel and LoRA rank. verl's
+    default kernel is flash_attention_2; another one goes in the model's ``override_config``
+    and turns off padding removal, which packs sequences only flash-attn keeps apart."""
+    kernel = attention(cfg)
+    return [
+        f"{prefix}.path={cfg.model}",
+        *([f"+{prefix}.override_config.attn_implementation={kernel}",
+           f"{prefix}.use_remove_padding=False"] if kernel != "flash_attention_2" else []),
+        *([f"{prefix}.lora_rank={cfg.lora_rank}"] if cfg.lora_rank else []),
+    ]
+
+
+def _checkpoint(cfg: VerlConfig, key: str) -> list[str]:
+    """``KEY.save_contents`` with ``hf_model`` added (``train.save_hf_model``)."""
+    return [f"{key}.save_contents=[model,optimizer,extra,hf_model]"] if cfg.save_hf_model else []
 
 
 def _logger(cfg: VerlConfig) -> str:
@@ -53,9 +80,9 @@ def sft_command(cfg: VerlConfig, files: dict[str, Path], run_dir: Path) -> list[
         f"data.micro_batch_size_per_gpu={cfg.micro_batch_size}",
         *_optional([("data.max_length", cfg.max_length)]),
         "engine=fsdp",
-        f"model.path={cfg.model}",
-        *([f"model.lora_rank={cfg.lora_rank}"] if cfg.lora_rank else []),
-        *_optional([("optim.lr", cfg.lr)]),
+        *_model(cfg, "model"),
+        f"optim.lr={SFT_LR if cfg.lr is None else cfg.lr}",
+        *_checkpoint(cfg, "checkpoint"),
         *_trainer(cfg, run_dir),
         *cfg.overrides,
     ]
@@ -74,9 +101,9 @@ def grpo_command(cfg: VerlConfig, files: dict[str, Path], run_dir: Path) -> list
         f"data.train_batch_size={cfg.batch_size}",
         *_optional([("data.max_prompt_length", cfg.max_prompt_length),
                     ("data.max_response_length", cfg.max_response_length)]),
-        f"{actor}.model.path={cfg.model}",
-        *([f"{actor}.model.lora_rank={cfg.lora_rank}"] if cfg.lora_rank else []),
+        *_model(cfg, f"{actor}.model"),
         *_optional([(f"{actor}.actor.optim.lr", cfg.lr)]),
+        *_checkpoint(cfg, f"{actor}.actor.checkpoint"),
         f"{actor}.actor.ppo_mini_batch_size={cfg.mini_batch_size or cfg.batch_size}",
         f"{actor}.actor.ppo_micro_batch_size_per_gpu={micro}",
         f"{actor}.rollout.name={cfg.rollout_engine}",
@@ -94,8 +121,9 @@ def grpo_command(cfg: VerlConfig, files: dict[str, Path], run_dir: Path) -> list
 
 
 def _trainer(cfg: VerlConfig, run_dir: Path) -> list[str]:
-    """The ``trainer.*`` arguments both modes share: epochs, nodes, names, logger, where
-    checkpoints go."""
+    """The arguments both modes share: epochs, nodes, names, logger, where checkpoints go,
+    and where Hydra writes its log and resolved config (``hydra.run.dir``: under the run, not
+    an ``outputs/`` folder in the working directory)."""
     return [
         f"trainer.total_epochs={cfg.epochs}",
         f"trainer.nnodes={cfg.nnodes}",
@@ -104,6 +132,7 @@ def _trainer(cfg: VerlConfig, run_dir: Path) -> list[str]:
         f"trainer.experiment_name={cfg.experiment_name or run_dir.name}",
         _logger(cfg),
         f"trainer.default_local_dir={run_dir / cfg.output / 'checkpoints'}",
+        f"hydra.run.dir={run_dir / cfg.output / 'hydra'}",
     ]
 
 
@@ -143,6 +172,8 @@ class Trained:
     :param steps: the last training step seen in its output, or None.
     :param total_steps: the number of steps it announced, or None.
     :param checkpoint: the newest checkpoint directory it saved, or None.
+    :param model: that checkpoint as a Hugging Face model (its ``huggingface`` directory,
+        when it holds the weights: ``train.save_hf_model``), or None.
     :param log: the file its whole output went to.
     :param seconds: how long it ran.
     """
@@ -151,6 +182,7 @@ class Trained:
     steps: int | None
     total_steps: int | None
     checkpoint: Path | None
+    model: Path | None
     log: Path
     seconds: float
 
@@ -167,6 +199,42 @@ def latest_checkpoint(root: Path) -> Path | None:
     steps = [(int(p.name.rpartition("_")[2]), p) for p in root.glob("global_step_*")
              if p.is_dir() and p.name.rpartition("_")[2].isdigit()]
     return max(steps)[1] if steps else None
+
+
+MISSING_MODULE = re.compile(r"ModuleNotFoundError: No module named '([\w.]+)'")
+NO_FLASH_ATTENTION = "FlashAttention2 has been toggled on, but it cannot be used"
+ROLLOUT_ENGINES = ("vllm", "sglang")
+
+
+def diagnose(log: Path) -> str | None:
+    """What to do about a failed launch, from the end of its log: a module verl's trainer
+    imports that is not installed, or flash-attn missing for verl's default attention kernel;
+    None when the log names neither."""
+    try:
+        tail = log.read_text(encoding="utf-8", errors="replace")[-20_000:]
+    except OSError:
+        return None
+    if NO_FLASH_ATTENTION in tail:
+        return ("verl's default attention kernel needs flash-attn: install it (pip install "
+                "flash-attn), or set train.attention: sdpa")
+    if missing := MISSING_MODULE.findall(tail):
+        module = missing[-1].split(".")[0]  # the traceback's own error comes last
+        if module in ROLLOUT_ENGINES:
+            return (f"GRPO's rollout engine {module!r} is not installed: pip install "
+                    f"'verl[{module}]' (or set train.rollout_engine)")
+        return (f"verl's trainer imports {module!r}, which is not installed: pip install "
+                "'sdg-verl[verl]' installs verl with what its trainers import (verl[verl-core])")
+    return None
+
+
+def hf_model(checkpoint: Path | None) -> Path | None:
+    """``checkpoint/huggingface`` when it holds a model's weights (verl writes the config and
+    tokenizer there in any case, the weights only with ``hf_model`` in ``save_contents``)."""
+    if checkpoint is None:
+        return None
+    folder = checkpoint / "huggingface"
+    weights = [*folder.glob("*.safetensors"), *folder.glob("pytorch_model*.bin")]
+    return folder if weights else None
 
 
 def _executable(name: str) -> str:
@@ -218,7 +286,8 @@ def launch(argv: list[str], out_dir: Path, echo: Callable[[str], None]) -> Train
             except subprocess.TimeoutExpired:
                 proc.kill()
             raise
-    trained = Trained(code, step, total, latest_checkpoint(out_dir / "checkpoints"), log_path,
+    checkpoint = latest_checkpoint(out_dir / "checkpoints")
+    trained = Trained(code, step, total, checkpoint, hf_model(checkpoint), log_path,
                       round(time.monotonic() - started, 3))
     record = {**attrs.asdict(trained), "argv": argv}
     write_atomic(out_dir / "train.json", json.dumps(record, indent=2, default=str) + "\n")

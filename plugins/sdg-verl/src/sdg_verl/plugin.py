@@ -43,6 +43,9 @@ class Select:
 
 _ge1 = attrs.validators.ge(1)
 
+SFT_LR = 1e-5
+"""SFT's learning rate when ``train.lr`` is not set."""
+
 
 @attrs.frozen
 class VerlConfig:
@@ -64,7 +67,8 @@ class VerlConfig:
     :param nproc_per_node: GPUs per node.
     :param nnodes: nodes.
     :param epochs: training epochs (``trainer.total_epochs``).
-    :param lr: the learning rate; None: verl's default.
+    :param lr: the learning rate; None: 1e-5 for ``sft`` (verl's own SFT default, 1e-3, makes
+        an instruct model's loss climb), verl's default (1e-6) for ``grpo``.
     :param batch_size: the global batch size (``data.train_batch_size``).
     :param micro_batch_size: the per-GPU micro batch size.
     :param mini_batch_size: GRPO's PPO mini batch size; None: ``batch_size``.
@@ -79,6 +83,13 @@ class VerlConfig:
         verl 0.9's ``main_ppo`` (its default v1 trainer) reads it.
     :param filter_metric: what dynamic sampling compares within a group: ``reward`` (the
         reward function's score) or a key of the reward's extra info.
+    :param attention: the attention kernel training uses (``attn_implementation``):
+        ``flash_attention_2`` (verl's default: needs the ``flash-attn`` package), ``sdpa`` or
+        ``eager`` (these turn off verl's padding removal, which needs flash-attn); ``auto``:
+        ``flash_attention_2`` where ``flash_attn`` is importable, else ``sdpa``.
+    :param save_hf_model: verl also saves each checkpoint as a Hugging Face model
+        (``global_step_N/huggingface``: what ``sdg eval`` and vLLM load); without it a
+        checkpoint holds verl's sharded state only.
     :param entrypoint: the Python module run; default: ``verl.trainer.sft_trainer`` (sft),
         ``verl.trainer.main_ppo`` (grpo).
     :param project_name: ``trainer.project_name``.
@@ -116,6 +127,8 @@ class VerlConfig:
     lora_rank: int = attrs.field(default=0, validator=attrs.validators.ge(0))
     dynamic_sampling: bool = False
     filter_metric: str = "reward"
+    attention: Literal["auto", "flash_attention_2", "sdpa", "eager"] = "auto"
+    save_hf_model: bool = True
     entrypoint: str | None = None
     project_name: str = "sdg"
     experiment_name: str | None = None

@@ -1,7 +1,7 @@
 """A stand-in for verl's trainer entry points in launch tests: it reads the Hydra-style
 ``key=value`` arguments it is given, prints what verl prints while training (the step count,
-then a console-logger line a step), saves checkpoints the way verl lays them out, and exits
-with ``fake.exit`` (default 0)."""
+then a console-logger line a step), saves checkpoints the way verl lays them out (without
+weights), and exits with ``fake.exit`` (default 0) after printing ``fake.print`` if given."""
 
 import sys
 from pathlib import Path
@@ -9,6 +9,8 @@ from pathlib import Path
 args = dict(arg.lstrip("+").split("=", 1) for arg in sys.argv[1:] if "=" in arg)
 steps = int(args.get("fake.steps", "3"))
 root = Path(args["trainer.default_local_dir"])
+if "fake.print" in args:
+    print(args["fake.print"], file=sys.stderr, flush=True)
 print(f"Total training steps: {steps}", flush=True)
 for step in range(1, steps + 1):
     print(f"step:{step} - actor/loss:{1 / step:.3f} - data:{args['data.train_files']}",
