@@ -64,5 +64,6 @@ def test_a_few_training_steps_complete(arith_run, sdg_cli, smollm2, mode):
     record = json.loads((run_dir / "verl" / "train.json").read_text())
     assert record["exit_code"] == 0 and record["steps"] == steps
     assert record["checkpoint"].endswith(f"global_step_{steps}")
+    assert record["model"] == record["checkpoint"] + "/huggingface"  # save_hf_model
     print(f"{mode}: {steps} steps on {torch.cuda.get_device_name()} in {seconds:.0f}s "
           f"({record['seconds']:.0f}s in verl)")
