@@ -34,6 +34,8 @@ Work on a finished run (commands such as ``sdg train`` and ``sdg eval``)
     given on the command line, on the run's request cache), ``endpoint_choices`` (the same,
     checked without reaching a model) and ``solve`` (a model's attempts at a labelled
     sample, scored by a comparator: ``Solved``), which the student's solve step uses too.
+    ``embedded_model_path`` (the GGUF file the ``llamacpp`` backend serves when no ``model``
+    is set: SmolLM2-135M-Instruct), for converting the embedded model to train it.
 Errors
     ``SdgError`` (the base of them all), ``ConfigError``, ``InputError``, ``MissingExtraError``.
 
@@ -80,6 +82,7 @@ from sdgcore.models import (
     Endpoint,
     Usage,
 )
+from sdgcore.models.backends.llamacpp import default_model_path as embedded_model_path
 from sdgcore.models.roles import Models
 from sdgcore.records import (
     Attempt,
@@ -141,6 +144,7 @@ __all__ = [
     "derive_seed",
     "draft_samples",
     "embed",
+    "embedded_model_path",
     "endpoint_choices",
     "endpoint_for",
     "hookimpl",

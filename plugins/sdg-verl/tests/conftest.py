@@ -43,16 +43,14 @@ def run(tmp_path, sdg_cli, manager):
     return config, run_dir
 
 
-
-
 @pytest.fixture(scope="session")
 def smollm2(tmp_path_factory) -> Path:
     """SmolLM2-135M-Instruct, the embedded model, as a Hugging Face directory (converted from
     its GGUF once per session: about 30 s on 2 CPU cores)."""
     from sdg_verl.gguf import to_hf
-    from sdgcore.models.backends.llamacpp import default_model_path
+    from sdgcore import embedded_model_path
 
-    return to_hf(default_model_path(), tmp_path_factory.mktemp("smollm2") / "hf")
+    return to_hf(embedded_model_path(), tmp_path_factory.mktemp("smollm2") / "hf")
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from sdg_verl.gguf import from_hf
-from sdgcore.models.backends.llamacpp import default_model_path
+from sdgcore import embedded_model_path
 
 TRAINERS = Path(__file__).parent / "trainers"
 LOSS = re.compile(r"\bstep:(\d+) - [^\n]*?train/loss:([\d.]+)")
@@ -59,7 +59,7 @@ def test_sdg_train_runs_verls_sft_trainer_for_three_steps(arith_run, smollm2, sd
     assert_trained_model(Path(record["model"]), smollm2)
 
     # the trained model, back in GGUF, against the base on the held-out sums: `sdg eval`
-    trained = from_hf(Path(record["model"]), run_dir / "trained.gguf", like=default_model_path())
+    trained = from_hf(Path(record["model"]), run_dir / "trained.gguf", like=embedded_model_path())
     result = sdg_cli(["eval", str(run_dir), "-m", "base=student",
                       "-m", f"trained={{backend: llamacpp, model: '{trained}'}}"])
     assert result.exit_code == 0, result.output

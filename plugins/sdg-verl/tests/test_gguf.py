@@ -18,9 +18,9 @@ QUESTION = [{"role": "user", "content": "What is 2+2?"}]
 
 @pytest.fixture(scope="module")
 def base():
-    from sdgcore.models.backends.llamacpp import default_model_path
+    from sdgcore import embedded_model_path
 
-    return default_model_path()
+    return embedded_model_path()
 
 
 @pytest.fixture(scope="module")
@@ -95,8 +95,7 @@ def test_the_weights_come_from_the_hf_directory(base, hf_dir, converted):
 
 
 @pytest.mark.slow
-def test_a_changed_weight_changes_what_llama_cpp_says(base, hf_dir, converted_answer,
-                                                      tmp_path):
+def test_a_changed_weight_changes_what_llama_cpp_says(hf_dir, converted_answer, tmp_path):
     from safetensors.numpy import load_file, save_file
 
     changed = tmp_path / "hf"
@@ -106,8 +105,9 @@ def test_a_changed_weight_changes_what_llama_cpp_says(base, hf_dir, converted_an
     weights["model.norm.weight"] = np.zeros_like(weights["model.norm.weight"])
     save_file(weights, changed / "model.safetensors")
     out = tmp_path / "changed.gguf"
-    cli = subprocess.run([sys.executable, "-m", "sdg_verl.gguf", str(changed), str(out),
-                          "--like", str(base)], capture_output=True, text=True, check=True)
+    # the command line's --like defaults to the embedded model (base)
+    cli = subprocess.run([sys.executable, "-m", "sdg_verl.gguf", str(changed), str(out)],
+                         capture_output=True, text=True, check=True)
     assert cli.stdout.strip() == str(out)
     assert not gguf_tensors(out, "output_norm.weight")[0].any()
     assert answer(out) != converted_answer

@@ -33,10 +33,10 @@ def test_the_bundled_gguf_converts_to_a_model_transformers_loads(smollm2):
                                          return_dict=True)
     out = model.generate(**chat, max_new_tokens=16, do_sample=False)
     assert "4" in tokenizer.decode(out[0][chat["input_ids"].shape[1]:])
-    from sdgcore.models.backends.llamacpp import default_model_path
+    from sdgcore import embedded_model_path
 
     written = (smollm2 / "model.safetensors").stat().st_mtime_ns
-    assert to_hf(default_model_path(), smollm2) == smollm2  # converted once, then reused
+    assert to_hf(embedded_model_path(), smollm2) == smollm2  # converted once, then reused
     assert (smollm2 / "model.safetensors").stat().st_mtime_ns == written
 
 

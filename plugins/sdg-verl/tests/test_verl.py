@@ -39,9 +39,9 @@ def tokenizer():
     ships (transformers reads GGUF metadata with the gguf package)."""
     from transformers import AutoTokenizer
 
-    from sdgcore.models.backends.llamacpp import default_model_path
+    from sdgcore import embedded_model_path
 
-    gguf = default_model_path()
+    gguf = embedded_model_path()
     tok = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
     assert tok.chat_template, "the GGUF carries SmolLM2's chat template"
     return tok

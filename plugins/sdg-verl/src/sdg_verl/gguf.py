@@ -6,7 +6,7 @@ model can be scored with the embedded ``llamacpp`` backend.
 transformers dequantizes the GGUF weights (it reads them with the ``gguf`` package); the
 result is float32. ``from_hf`` writes F16 weights and F32 norms.
 
-    python -m sdg_verl.gguf HF_DIR OUT.gguf --like BASE.gguf
+    python -m sdg_verl.gguf HF_DIR OUT.gguf [--like BASE.gguf]
 """
 
 from __future__ import annotations
@@ -145,10 +145,15 @@ if __name__ == "__main__":
                                      description="Write a Hugging Face llama model as GGUF.")
     parser.add_argument("hf_dir", type=Path, help="the Hugging Face model directory")
     parser.add_argument("out", type=Path, help="the GGUF file to write")
-    parser.add_argument("--like", type=Path, required=True,
-                        help="the GGUF it was converted from (metadata, tokenizer)")
+    parser.add_argument("--like", type=Path, default=None,
+                        help="the GGUF it was converted from (metadata, tokenizer); default: "
+                             "the embedded model's")
     args = parser.parse_args()
     try:
+        if args.like is None:
+            from sdgcore import embedded_model_path
+
+            args.like = embedded_model_path()
         print(from_hf(args.hf_dir, args.out, like=args.like))
     except SdgError as exc:
         raise SystemExit(f"error: {exc}") from None
