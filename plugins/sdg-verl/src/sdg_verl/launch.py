@@ -211,7 +211,9 @@ def diagnose(log: Path) -> str | None:
     imports that is not installed, or flash-attn missing for verl's default attention kernel;
     None when the log names neither."""
     try:
-        tail = log.read_text(encoding="utf-8", errors="replace")[-20_000:]
+        with log.open("rb") as f:  # a long training's log can be large: read its end only
+            f.seek(max(0, f.seek(0, 2) - 20_000))
+            tail = f.read().decode("utf-8", errors="replace")
     except OSError:
         return None
     if NO_FLASH_ATTENTION in tail:
